@@ -1,0 +1,3 @@
+// talstream public API. Exports only: importing this module has no side effects.
+export { TalStreamError, TalStreamHttpError, isTalStreamError } from './errors';
+export type { TalStreamErrorCode } from './errors';
