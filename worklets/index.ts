@@ -1,3 +1,4 @@
 // The one AudioWorklet module talstream loads: it registers every processor.
 // Bundled by worklets/build/inline-plugin.mjs and inlined into the SDK as a string.
-export {};
+import './playback-processor';
+import './capture-processor';

@@ -1,0 +1,1 @@
+// Registers 'talstream-capture' (see the capture issue).

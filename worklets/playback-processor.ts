@@ -1,0 +1,1 @@
+// Registers 'talstream-playback' (see the playback issue).
