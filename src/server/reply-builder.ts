@@ -1,0 +1,93 @@
+// The reference server's reply as TALAudio frames: audio cut into 20 ms frames, the server's
+// transcript in `question` on every frame (as the seed does), the answer sentence spread word by
+// word over the frames as `answer` captions, and a closing `sign: 3` frame without audio.
+import { encodeTalAudio } from '../protocol/tal-audio';
+
+/** What the server answers. */
+export interface ReplyPlan {
+  /** The server's transcript of the query, sent as `question` on every frame. */
+  question: string;
+  /** The reply sentence; its words become the frames' `answer` captions, in order. */
+  answer: string;
+  /** Mono reply audio in [-1, 1). */
+  audio: Float32Array;
+  /** Its sample rate, Hz. */
+  sampleRate: number;
+  /** Extra header fields for the first frame (applications may add their own fields). */
+  extra?: Record<string, unknown>;
+}
+
+/** Options of {@link buildReplyFrames}. */
+export interface ReplyFrameOptions {
+  /** Audio per frame, ms (default 20). */
+  frameMs?: number;
+}
+
+/**
+ * Cuts the reply into encoded frames: `order` 1, 2, ...; `sign` 1 on the first, 2 on the middle
+ * ones, and a last empty frame with `sign` 3. Audio is written as int16 mono.
+ * Concatenating every frame's `answer` gives back `plan.answer` exactly.
+ */
+export function buildReplyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {}): Uint8Array[] {
+  const frameMs = options.frameMs ?? 20;
+  const perFrame = Math.max(1, Math.round((plan.sampleRate * frameMs) / 1000));
+  const audioFrames = Math.ceil(plan.audio.length / perFrame);
+  const captions = spreadWords(plan.answer, Math.max(1, audioFrames));
+  const base = {
+    audioType: 'int16' as const,
+    bitDepth: 16 as const,
+    sampleRate: plan.sampleRate,
+    channels: 1,
+    audioFormat: 'wav',
+    question: plan.question,
+    url: '',
+  };
+  const frames: Uint8Array[] = [];
+  for (let k = 0; k < audioFrames; k++) {
+    const samples = plan.audio.subarray(k * perFrame, Math.min(plan.audio.length, (k + 1) * perFrame));
+    const header = { ...base, answer: captions[k] ?? '', sign: k === 0 ? 1 : 2, order: k + 1, ...(k === 0 ? plan.extra : {}) };
+    frames.push(encodeTalAudio(header, samples));
+  }
+  // With no audio at all (nothing to say), the first caption rides on the closing frame.
+  const closing = {
+    ...base,
+    answer: audioFrames === 0 ? plan.answer : '',
+    sign: 3,
+    order: audioFrames + 1,
+    ...(audioFrames === 0 ? plan.extra : {}),
+  };
+  frames.push(encodeTalAudio(closing, new Int16Array(0)));
+  return frames;
+}
+
+/**
+ * Spreads the words of `text` over `slots` captions: word i goes to slot floor(i * slots / words),
+ * each word keeping the space that follows it, so that joining the slots gives `text` back.
+ */
+export function spreadWords(text: string, slots: number): string[] {
+  const out: string[] = new Array(slots).fill('');
+  const words = text.match(/\S+\s*/g) ?? [];
+  const lead = text.match(/^\s*/)?.[0] ?? '';
+  words.forEach((w, i) => {
+    const slot = Math.min(slots - 1, Math.floor((i * slots) / words.length));
+    out[slot] += i === 0 ? lead + w : w;
+  });
+  if (words.length === 0 && slots > 0) out[0] = text;
+  return out;
+}
+
+/**
+ * A sine tone with 5 ms raised-cosine fades at both ends (no clicks), amplitude `amplitude`.
+ */
+export function synthTone(hz: number, durationMs: number, sampleRate: number, amplitude = 0.5): Float32Array {
+  const n = Math.max(0, Math.round((durationMs * sampleRate) / 1000));
+  const out = new Float32Array(n);
+  const fade = Math.min(Math.round(sampleRate * 0.005), n >> 1);
+  for (let i = 0; i < n; i++) {
+    let g = amplitude;
+    if (i < fade) g *= 0.5 - 0.5 * Math.cos((Math.PI * i) / fade);
+    else if (i >= n - fade) g *= 0.5 - 0.5 * Math.cos((Math.PI * (n - 1 - i)) / fade);
+    out[i] = g * Math.sin((2 * Math.PI * hz * i) / sampleRate);
+  }
+  return out;
+}
