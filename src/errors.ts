@@ -38,7 +38,9 @@ export type TalStreamErrorCode =
   /** An argument given to the SDK is invalid. */
   | 'bad-argument'
   /** The component was used after `destroy()`. */
-  | 'destroyed';
+  | 'destroyed'
+  /** An application listener threw; the SDK reported it and carried on (`cause` holds the throw). */
+  | 'listener';
 
 export class TalStreamError extends Error {
   override readonly name: string = 'TalStreamError';
