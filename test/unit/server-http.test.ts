@@ -1,0 +1,209 @@
+// @vitest-environment node
+// The reference server over real loopback HTTP: uploads, replies, pacing, errors, static files.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
+import { Resampler } from '../../src/dsp/resampler';
+import { analyseTone } from '../../src/server/tone-analysis';
+import { encodeFrame } from '../../src/protocol/frame-codec';
+import { frameSchedule } from '../../src/server/pacing';
+import { ask, concat, joinSamples, sine, uploadFrames } from './server-test-helpers';
+
+let server: ReferenceServer;
+const logs: string[] = [];
+beforeAll(async () => {
+  server = await startReferenceServer({ port: 0, log: (l) => logs.push(l) });
+});
+afterAll(async () => {
+  await server.close();
+  await server.close(); // twice is harmless
+});
+
+/** Raw HTTP/1.1 POST that writes `parts` one by one and can leave the body open. */
+function rawPost(path: string, parts: Uint8Array[], endBody: boolean): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${server.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        resolve({ status: res.statusCode!, body });
+        req.destroy();
+      });
+    });
+    req.on('error', reject);
+    for (const p of parts) req.write(p);
+    if (endBody) req.end();
+  });
+}
+
+describe('POST /ask', () => {
+  it('says what it heard and echoes the audio at 24 kHz in 20 ms frames with captions', async () => {
+    const upload = sine(440, 2.4, 16000);
+    const { status, frames } = await ask(`${server.origin}/ask?pace=burst`, concat(uploadFrames(upload, 16000)));
+    expect(status).toBe(200);
+    const headers = frames.map((f) => f.header);
+    expect(headers[0]!.question).toBe('heard 2.4 s of 16 kHz audio, 440 Hz peak');
+    expect(headers.every((h) => h.question === headers[0]!.question && h.sampleRate === 24000 && h.audioType === 'int16')).toBe(true);
+    expect(headers.map((h) => h.sign)).toEqual([1, ...Array(frames.length - 2).fill(2), 3]);
+    expect(headers.map((h) => h.order)).toEqual(frames.map((_, i) => i + 1));
+    expect(headers[0]!.heard).toMatchObject({ durationMs: 2400, sampleRate: 16000, frames: 121 });
+    expect(Math.abs((headers[0]!.heard as { peakHz: number }).peakHz - 440)).toBeLessThan(0.5);
+    expect(headers[0]).toMatchObject({ reply: 'echo', pace: 'burst', jitter: 'none' });
+    expect(headers.map((h) => h.answer).join('')).toBe(
+      'Here is what you said: 2.4 seconds of sound, played back to you at 24 kilohertz.',
+    );
+    // Every audio frame is 20 ms; the closing one is empty.
+    expect(frames.slice(0, -1).every((f) => f.samples.length === 480)).toBe(true);
+    expect(frames.at(-1)!.samples.length).toBe(0);
+    // The audio is the upload resampled 16 -> 24 kHz, sample for sample (to int16 precision).
+    const r = new Resampler(16000, 24000);
+    const p = r.process(upload);
+    const expected = concat([new Uint8Array(p.buffer), new Uint8Array(r.flush().buffer)]);
+    const want = new Float32Array(expected.buffer);
+    const got = joinSamples(frames);
+    expect(got.length).toBe(57600);
+    expect(want.length).toBe(57600);
+    let maxErr = 0;
+    for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
+    expect(maxErr).toBeLessThanOrEqual(1 / 32768 + 1e-7);
+  });
+
+  it('answers a typed question without audio with a tone and the question text', async () => {
+    const body = encodeFrame({ question: 'what time is it?', sign: 3, order: 1 });
+    const { status, frames } = await ask(`${server.origin}/ask?pace=burst`, body);
+    expect(status).toBe(200);
+    expect(frames[0]!.header.question).toBe('what time is it?');
+    expect(frames[0]!.header.heard).toBeNull();
+    expect(frames.map((f) => f.header.answer).join('')).toBe(
+      'You asked: what time is it?. This is the talstream reference server; here is a 440 hertz tone.',
+    );
+    const audio = joinSamples(frames);
+    expect(audio.length).toBe(36000); // 1.5 s at 24 kHz
+    expect(Math.abs(analyseTone(audio, 24000).peakHz! - 440)).toBeLessThan(0.5);
+  });
+
+  it('reply=tone plays the heard frequency for the heard duration; typed text joins the transcript', async () => {
+    const body = concat(uploadFrames(sine(660, 1, 16000), 16000, { question: 'sing' }));
+    const { frames } = await ask(`${server.origin}/ask?pace=burst&reply=tone`, body);
+    expect(frames[0]!.header.question).toBe('sing (heard 1.0 s of 16 kHz audio, 660 Hz peak)');
+    const audio = joinSamples(frames);
+    expect(audio.length).toBe(24000);
+    expect(Math.abs(analyseTone(audio, 24000).peakHz! - 660)).toBeLessThan(0.5);
+  });
+
+  it('realtime pacing never sends a frame before its time', async () => {
+    const body = concat(uploadFrames(sine(440, 0.5, 16000), 16000));
+    const { frames } = await ask(`${server.origin}/ask?pace=realtime`, body);
+    expect(frames).toHaveLength(26);
+    // Frame k leaves the server no earlier than k * 20 ms after the reply started, which is after
+    // the request was sent (atMs counts from there).
+    for (let k = 1; k < frames.length; k++) expect(frames[k]!.atMs).toBeGreaterThanOrEqual(k * 20);
+  });
+
+  it('jitter follows the seeded schedule: no frame arrives before it', async () => {
+    const body = concat(uploadFrames(sine(440, 0.6, 16000), 16000));
+    const { frames } = await ask(`${server.origin}/ask?pace=burst&jitter=congested&seed=5`, body);
+    const plan = frameSchedule(frames.length, { pace: 'burst', jitter: 'congested', seed: 5 });
+    expect(plan.at(-1)!).toBeGreaterThan(0);
+    for (let k = 1; k < frames.length; k++) expect(frames[k]!.atMs).toBeGreaterThanOrEqual(plan[k]!);
+  });
+
+  it('reads the upload as it arrives: a bad frame gets 400 before the body ends', async () => {
+    const good = uploadFrames(sine(440, 0.1, 16000), 16000).slice(0, 3);
+    const goodBytes = concat(good).length;
+    const badHeader = new TextEncoder().encode('{"sign": 2,');
+    const bad = concat([u32pair(8 + badHeader.length, badHeader.length), badHeader]);
+    // The body stays open: only streaming decoding can answer now.
+    const { status, body } = await rawPost('/ask', [...good, bad], false);
+    expect(status).toBe(400);
+    expect(body).toMatch(new RegExp(`^bad upload: bad-header at byte ${goodBytes}: `));
+  });
+
+  it('names the code and byte offset of bad uploads', async () => {
+    const good = concat(uploadFrames(sine(440, 0.1, 16000), 16000).slice(0, 2));
+    const cases: [Uint8Array, number, RegExp][] = [
+      [concat([good, u32pair(4, 0)]), 400, new RegExp(`^bad upload: bad-length at byte ${good.length}: `)],
+      [concat([good, u32pair(0xffffffff, 2)]), 413, new RegExp(`^bad upload: frame-too-large at byte ${good.length}: `)],
+      [concat([good, good.subarray(0, 30)]), 400, new RegExp(`^bad upload: truncated at byte ${good.length}: `)],
+      [
+        concat([good, encodeFrame({ sampleRate: 16000, audioType: 'int16' }, new Uint8Array(3))]),
+        400,
+        new RegExp(`^bad upload: bad-payload at byte ${good.length + 8 + JSON.stringify({ sampleRate: 16000, audioType: 'int16' }).length}: `),
+      ],
+      [concat([good, encodeFrame({ audioType: 'float64' })]), 400, new RegExp(`^bad upload: bad-header at byte ${good.length}: `)],
+      [concat([good, encodeFrame({ sampleRate: 48000 }, new Uint8Array(4))]), 400, new RegExp(`^bad upload: bad-header at byte ${good.length}: sampleRate changed from 16000 to 48000`)],
+      [new Uint8Array(0), 400, /^bad upload: empty body \(expected TALAudio frames\)/],
+      [encodeFrame({ sign: 3 }), 400, /^bad upload: no audio and no question text/],
+    ];
+    for (const [body, code, text] of cases) {
+      const res = await fetch(`${server.origin}/ask`, { method: 'POST', body });
+      expect(res.status).toBe(code);
+      expect(await res.text()).toMatch(text);
+    }
+  });
+
+  it('rejects bad query values and other methods, and answers CORS preflights', async () => {
+    const bad = await fetch(`${server.origin}/ask?pace=warp`, { method: 'POST', body: encodeFrame({ question: 'x' }) });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toBe('bad query: pace must be one of burst, realtime (got "warp")\n');
+    const badReply = await fetch(`${server.origin}/ask?reply=song`, { method: 'POST', body: encodeFrame({ question: 'x' }) });
+    expect(await badReply.text()).toBe('bad query: reply must be echo or tone (got "song")\n');
+    const get = await fetch(`${server.origin}/ask`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST, OPTIONS');
+    const pre = await fetch(`${server.origin}/ask`, { method: 'OPTIONS' });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
+  });
+
+  it('survives a client that hangs up mid-reply and serves the next one', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${server.origin}/ask?pace=realtime`, { method: 'POST', body: encodeFrame({ question: 'long' }), signal: ac.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    ac.abort();
+    await reader.read().catch(() => undefined);
+    const { status, frames } = await ask(`${server.origin}/ask?pace=burst`, encodeFrame({ question: 'again' }));
+    expect(status).toBe(200);
+    expect(frames.at(-1)!.header.sign).toBe(3);
+  });
+});
+
+describe('static files', () => {
+  it('redirects / to the demo and serves demo/ and dist/ files', async () => {
+    const root = await fetch(`${server.origin}/?pace=burst`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/demo/?pace=burst');
+    const page = await fetch(`${server.origin}/demo/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<script src="../dist/talstream.iife.js"></script>');
+    // npm test builds first, so dist/ is there.
+    const iife = await fetch(`${server.origin}/dist/talstream.iife.js`);
+    expect(iife.status).toBe(200);
+    expect(iife.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await iife.text()).toContain('TalStream');
+  });
+
+  it('refuses paths that climb out of a mount and 404s the rest', async () => {
+    const out = await fetch(`${server.origin}/dist/..%2fpackage.json`);
+    expect(out.status).toBe(403);
+    expect((await fetch(`${server.origin}/nothing-here`)).status).toBe(404);
+    expect((await fetch(`${server.origin}/demo/nope.js`)).status).toBe(404);
+    expect((await fetch(`${server.origin}/demo/`, { method: 'DELETE' })).status).toBe(405);
+  });
+
+  it('logs one line per ask', () => {
+    expect(logs.some((l) => l.startsWith('POST /ask 200 "heard 2.4 s of 16 kHz audio, 440 Hz peak" -> 121 frames, burst'))).toBe(true);
+  });
+});
+
+function u32pair(a: number, b: number): Uint8Array {
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, a, true);
+  v.setUint32(4, b, true);
+  return out;
+}
