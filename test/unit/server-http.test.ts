@@ -137,17 +137,17 @@ describe('POST /ask', () => {
       [encodeFrame({ sign: 3 }), 400, /^bad upload: no audio and no question text/],
     ];
     for (const [body, code, text] of cases) {
-      const res = await fetch(`${server.origin}/ask`, { method: 'POST', body });
+      const res = await fetch(`${server.origin}/ask`, { method: 'POST', body: body as BodyInit });
       expect(res.status).toBe(code);
       expect(await res.text()).toMatch(text);
     }
   });
 
   it('rejects bad query values and other methods, and answers CORS preflights', async () => {
-    const bad = await fetch(`${server.origin}/ask?pace=warp`, { method: 'POST', body: encodeFrame({ question: 'x' }) });
+    const bad = await fetch(`${server.origin}/ask?pace=warp`, { method: 'POST', body: encodeFrame({ question: 'x' }) as BodyInit });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toBe('bad query: pace must be one of burst, realtime (got "warp")\n');
-    const badReply = await fetch(`${server.origin}/ask?reply=song`, { method: 'POST', body: encodeFrame({ question: 'x' }) });
+    const badReply = await fetch(`${server.origin}/ask?reply=song`, { method: 'POST', body: encodeFrame({ question: 'x' }) as BodyInit });
     expect(await badReply.text()).toBe('bad query: reply must be echo or tone (got "song")\n');
     const get = await fetch(`${server.origin}/ask`);
     expect(get.status).toBe(405);
@@ -160,7 +160,7 @@ describe('POST /ask', () => {
 
   it('survives a client that hangs up mid-reply and serves the next one', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${server.origin}/ask?pace=realtime`, { method: 'POST', body: encodeFrame({ question: 'long' }), signal: ac.signal });
+    const res = await fetch(`${server.origin}/ask?pace=realtime`, { method: 'POST', body: encodeFrame({ question: 'long' }) as BodyInit, signal: ac.signal });
     const reader = res.body!.getReader();
     await reader.read();
     ac.abort();

@@ -50,7 +50,7 @@ export interface ReceivedFrame {
 /** POSTs `body` and decodes the streamed reply frame by frame, noting arrival times. */
 export async function ask(url: string, body: Uint8Array): Promise<{ status: number; text?: string; frames: ReceivedFrame[] }> {
   const t0 = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: body as BodyInit });
   if (res.status !== 200) return { status: res.status, text: await res.text(), frames: [] };
   const decoder = new FrameDecoder();
   const frames: ReceivedFrame[] = [];
