@@ -1,0 +1,160 @@
+/**
+ * The main-thread side of the 'talstream-capture' AudioWorkletProcessor: creates the node, sends
+ * commands and waits for their acknowledgements, hands chunks to one consumer and recycles their
+ * buffers. Used by {@link Microphone} and by MediaStream sources.
+ */
+import { TalStreamError } from '../errors';
+import { loadWorklet } from '../audio/worklet-loader';
+import {
+  CAPTURE_PROCESSOR,
+  type CaptureCommand,
+  type CaptureEvent,
+  type CaptureProcessorOptions,
+} from './capture-protocol';
+
+/** Options of a {@link CaptureNode}. */
+export interface CaptureNodeOptions {
+  /** Rate of the captured audio, Hz (default 16000). The context keeps its own rate. */
+  sampleRate?: number;
+  /** Length of each chunk (and so of each TALAudio frame), ms (default 20). */
+  frameMs?: number;
+  /** Minimum time between `level` reports, ms (default 100: at most 10 a second). */
+  levelIntervalMs?: number;
+  /** Self-hosted copy of dist/talstream.worklet.js, for pages whose CSP forbids blob: and data:. */
+  workletUrl?: string;
+  /** How long to wait for the processor to acknowledge a command before giving up, ms (default 2000). */
+  commandTimeoutMs?: number;
+}
+
+/** Receives each chunk; `samples` is only valid during the call (its buffer goes back to the pool). */
+export type ChunkHandler = (samples: Float32Array, final: boolean) => void;
+
+export class CaptureNode {
+  /** The AudioWorkletNode: connect sources to it. */
+  readonly node: AudioWorkletNode;
+  /** Rate of the chunks, Hz. */
+  readonly sampleRate: number;
+  /** Samples per chunk. */
+  readonly chunkSamples: number;
+  /** Called for each chunk while set. */
+  onChunk: ChunkHandler | null = null;
+  /** Called with each level report (linear RMS and peak of the input). */
+  onLevel: ((rms: number, peak: number) => void) | null = null;
+
+  private nextId = 1;
+  private readonly pending = new Map<number, (acked: boolean) => void>();
+  private readonly timeoutMs: number;
+  private destroyed = false;
+
+  private constructor(node: AudioWorkletNode, sampleRate: number, chunkSamples: number, timeoutMs: number) {
+    this.node = node;
+    this.sampleRate = sampleRate;
+    this.chunkSamples = chunkSamples;
+    this.timeoutMs = timeoutMs;
+    node.port.onmessage = (e: MessageEvent<CaptureEvent>) => this.message(e.data);
+  }
+
+  /** Loads the worklet module (once per context) and creates the node, connected to the destination (silent). */
+  static async create(context: BaseAudioContext, options: CaptureNodeOptions = {}): Promise<CaptureNode> {
+    const sampleRate = options.sampleRate ?? 16000;
+    const frameMs = options.frameMs ?? 20;
+    const levelIntervalMs = options.levelIntervalMs ?? 100;
+    if (!Number.isInteger(sampleRate) || sampleRate < 1000 || sampleRate > 384000) {
+      throw new TalStreamError('bad-argument', `sampleRate must be an integer 1000..384000 Hz, got ${sampleRate}`);
+    }
+    const chunkSamples = Math.round((sampleRate * frameMs) / 1000);
+    if (!(frameMs > 0) || chunkSamples < 1 || frameMs > 1000) {
+      throw new TalStreamError('bad-argument', `frameMs must be in (0, 1000] and give at least one sample, got ${frameMs}`);
+    }
+    if (!(levelIntervalMs >= 20)) throw new TalStreamError('bad-argument', `levelIntervalMs must be >= 20, got ${levelIntervalMs}`);
+    await loadWorklet(context, { workletUrl: options.workletUrl });
+    const processorOptions: CaptureProcessorOptions = { targetRate: sampleRate, chunkSamples, levelIntervalMs, poolSize: 8 };
+    let node: AudioWorkletNode;
+    try {
+      node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
+        numberOfInputs: 1,
+        numberOfOutputs: 1,
+        outputChannelCount: [1],
+        // Mono in: the node downmixes a stereo device for us.
+        channelCount: 1,
+        channelCountMode: 'explicit',
+        channelInterpretation: 'speakers',
+        processorOptions,
+      });
+    } catch (cause) {
+      throw new TalStreamError('audio-context', `Could not create the capture node: ${(cause as Error)?.message}`, { cause });
+    }
+    // Connected so the graph pulls it; it outputs silence.
+    node.connect(context.destination);
+    return new CaptureNode(node, sampleRate, chunkSamples, options.commandTimeoutMs ?? 2000);
+  }
+
+  /** Starts a take in the processor (resampler and partial chunk cleared). */
+  start(): Promise<boolean> {
+    return this.command({ type: 'start' });
+  }
+
+  /**
+   * Ends the take: resolves once the last chunk (flagged `final`) has been handed to `onChunk`.
+   * Resolves `false` when the processor did not answer in time (context suspended or closed).
+   */
+  stop(): Promise<boolean> {
+    return this.command({ type: 'stop' });
+  }
+
+  /** Sends zeros in place of the input while `muted` (timing kept). */
+  setMuted(muted: boolean): Promise<boolean> {
+    return this.command({ type: 'mute', muted });
+  }
+
+  private command(cmd: { type: 'start' } | { type: 'stop' } | { type: 'flush' } | { type: 'mute'; muted: boolean }): Promise<boolean> {
+    if (this.destroyed) return Promise.resolve(false);
+    const id = this.nextId++;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(false);
+      }, this.timeoutMs);
+      this.pending.set(id, (acked) => {
+        clearTimeout(timer);
+        resolve(acked);
+      });
+      this.node.port.postMessage({ ...cmd, id } as CaptureCommand);
+    });
+  }
+
+  private message(msg: CaptureEvent): void {
+    if (this.destroyed) return;
+    if (msg.type === 'chunk') {
+      try {
+        this.onChunk?.(msg.buffer.subarray(0, msg.length), msg.final);
+      } finally {
+        // Back to the processor's pool: steady state allocates nothing on the audio thread.
+        this.node.port.postMessage({ type: 'recycle', buffer: msg.buffer } as CaptureCommand, [msg.buffer.buffer]);
+      }
+    } else if (msg.type === 'level') {
+      this.onLevel?.(msg.rms, msg.peak);
+    } else if (msg.type === 'ack') {
+      const done = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      done?.(true);
+    }
+  }
+
+  /** Stops the processor and disconnects the node. Idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const done of this.pending.values()) done(false);
+    this.pending.clear();
+    this.onChunk = null;
+    this.onLevel = null;
+    try {
+      this.node.port.postMessage({ type: 'close' } as CaptureCommand);
+    } catch {
+      // A closed context's port may refuse: nothing left to stop.
+    }
+    this.node.port.onmessage = null;
+    this.node.disconnect();
+  }
+}
