@@ -121,8 +121,10 @@ export class CaptionTimeline {
   }
 
   private emitDue(pos: number): void {
-    // `<=` so a caption starting exactly at the playhead shows now; entries are in queue order.
-    while (!this.closed && this.entries.length > 0 && this.entries[0]!.startMs <= pos) {
+    // A caption exactly at the playhead shows only while audio flows: after an underrun the
+    // playhead sits at the end of what was queued, and the next frame's caption must wait for
+    // the player to resume, not show on arrival. Entries are in queue order.
+    while (!this.closed && this.entries.length > 0 && (this.entries[0]!.startMs < pos || (this.running && this.entries[0]!.startMs <= pos))) {
       const e = this.entries.shift()!;
       this.emit(e.text, e.order);
     }

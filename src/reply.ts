@@ -269,19 +269,19 @@ export class Reply implements AsyncIterable<ReplyEvent> {
       player.on('audio-start', (p) => {
         if (!mine(p) || this.audioStartAt !== null) return;
         this.audioStartAt = this.clock.now();
-        this.captions.audioStarted();
         this.channel.emit({ type: 'audio-start' });
+        this.captions.audioStarted();
       }),
       player.on('underrun', (p) => {
         if (!mine(p)) return;
         this.underruns++;
-        this.captions.underrun();
         this.channel.emit({ type: 'underrun' });
+        this.captions.underrun();
       }),
       player.on('resume', (p) => {
         if (!mine(p)) return;
-        this.captions.resumed();
         this.channel.emit({ type: 'resume' });
+        this.captions.resumed();
       }),
       player.on('error', (e) => {
         const err = (e as { error?: unknown })?.error ?? e;
