@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { askCommand, requestFrames } from '../../src/cli/ask';
-import { serveCommand } from '../../src/cli/serve';
+import { writeFile } from 'node:fs/promises';
+import { runCli } from '../../src/cli/run';
+import { runServe } from '../../src/cli/serve';
+import type { CliIO } from '../../src/cli/io';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { encodeTalAudio, readTalAudio } from '../../src/protocol/tal-audio';
@@ -29,11 +31,32 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** The real outside world, with stdout and stderr captured as text. */
+function captureIO(): CliIO & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
-  const code = await askCommand(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
+  const text = (d: string | Uint8Array) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
+  return {
+    stdout: { write: (d) => void (out += text(d)) },
+    stderr: { write: (d) => void (err += text(d)) },
+    stdin: (async function* () {})(),
+    fetch: (...a) => fetch(...a),
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+    openRead: () => {
+      throw new Error('not used');
+    },
+    writeFile: (p, d) => writeFile(p, d),
+    now: () => performance.now(),
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** `talstream ask ARGS` through the CLI's own dispatcher. */
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIO();
+  const code = await runCli(['ask', ...args], io);
+  return { code, out: io.out(), err: io.err() };
 }
 
 /** A one-shot server answering every request with `status` and `body`. */
@@ -53,10 +76,10 @@ describe('talstream ask', () => {
   it('sends the WAV, prints what the server heard and answered, writes the reply WAV and the timings', async () => {
     const out = path.join(dir, 'reply.wav');
     const r = await run(['--url', `${server.origin}/ask?pace=burst`, '--wav', fakeMic, '--out', out]);
-    expect(r.err).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/ask\?pace=burst: 151 frames, 3\.00 s at 48000 Hz, \d+ bytes\n$/);
+    expect(r.err).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/ask\?pace=burst: 150 frames \(3\.00 s at 48000 Hz resampled to 16000 Hz\), \d+ bytes\n$/);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
-    expect(lines[0]).toBe('question: heard 3.0 s of 48 kHz audio, 440 Hz peak');
+    expect(lines[0]).toBe('question: heard 3.0 s of 16 kHz audio, 440 Hz peak');
     expect(lines[1]).toBe('answer: Here is what you said: 3.0 seconds of sound, played back to you at 24 kilohertz.');
     expect(lines[2]).toBe(`reply: 151 frames, 3.00 s of audio at 24000 Hz -> ${out}`);
     expect(lines[3]).toMatch(/^time to first byte: \d+\.\d ms, to first audio: \d+\.\d ms \(from request start\)$/);
@@ -65,6 +88,13 @@ describe('talstream ask', () => {
     expect(wav.channels).toHaveLength(1);
     expect(wav.channels[0]!.length).toBe(72000);
     expect(Math.abs(analyseTone(wav.channels[0]!, 24000).peakHz! - 440)).toBeLessThan(0.5);
+  });
+
+  it('--keep-rate uploads at the WAV\'s own rate', async () => {
+    const r = await run(['--url', `${server.origin}/ask?pace=burst`, '--wav', fakeMic, '--keep-rate', '--question', 'hello']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/: 150 frames \(3\.00 s at 48000 Hz\), \d+ bytes\n$/);
+    expect(r.out.split('\n')[0]).toBe('question: hello (heard 3.0 s of 48 kHz audio, 440 Hz peak)');
   });
 
   it('asks with typed text only', async () => {
@@ -115,42 +145,43 @@ describe('talstream ask', () => {
     expect(n.code).toBe(1);
     expect(n.err).toMatch(/\nerror: network: /);
     expect((await run(['--wav', fakeMic])).code).toBe(2);
-    expect((await run(['--url', 'http://127.0.0.1:1/'])).err).toMatch(/^error: --url and one of --wav or --question are required/);
+    expect((await run(['--url', 'http://127.0.0.1:1/'])).err).toMatch(/^error: give --wav FILE and\/or --question TEXT\n/);
     expect((await run(['--url', 'x', '--question', 'q', '--bogus'])).code).toBe(2);
+    expect((await run(['--url', 'x', '--question', 'q', '--header', 'nocolon'])).err).toMatch(/^error: --header must look like "Name: value"/);
     const missing = await run(['--url', `${server.origin}/ask`, '--wav', path.join(dir, 'nope.wav')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/^error: cannot read .*nope\.wav: /);
   });
 
-  it('builds the request body the protocol describes', () => {
-    const ch = new Float32Array(800).fill(0.5);
-    const frames = requestFrames([ch], 16000, 'hi');
-    const got = new FrameDecoder().push(concat(frames)).map((f) => readTalAudio(f));
-    expect(got.map((g) => [g.header.sign, g.header.order, g.channels[0]!.length])).toEqual([
-      [1, 1, 320],
-      [2, 2, 320],
-      [2, 3, 160],
-      [3, 4, 0],
-    ]);
-    expect(got.every((g) => g.header.question === 'hi' && g.header.sampleRate === 16000)).toBe(true);
+  it('sends extra headers', async () => {
+    let seen: string | undefined;
+    const s2 = http.createServer((req, res) => {
+      seen = req.headers.authorization;
+      req.resume();
+      req.on('end', () => res.writeHead(401).end('no'));
+    });
+    await new Promise<void>((r) => s2.listen(0, '127.0.0.1', r));
+    try {
+      const r = await run(['--url', `http://127.0.0.1:${(s2.address() as { port: number }).port}/`, '--question', 'q', '--header', 'Authorization: Bearer abc']);
+      expect(r.code).toBe(1);
+      expect(seen).toBe('Bearer abc');
+      expect(r.err.split('\n').slice(1, 3)).toEqual(['error: HTTP 401 Unauthorized', 'no']);
+    } finally {
+      await new Promise<void>((r) => s2.close(() => r()));
+    }
   });
 });
 
 describe('talstream serve', () => {
   it('serves /ask and the demo until stopped', async () => {
     const ac = new AbortController();
-    let out = '';
+    const io = captureIO();
     let origin = '';
-    const done = serveCommand(['--port', '0', '--quiet'], {
-      stdout: (t) => (out += t),
-      stderr: () => {},
-      signal: ac.signal,
-      onListening: (s) => (origin = s.origin),
-    });
+    const done = runServe(['--port', '0', '--quiet'], io, { signal: ac.signal, onListening: (s) => (origin = s.origin) });
     await new Promise<void>((r) => {
       const t = setInterval(() => origin && (clearInterval(t), r()), 5);
     });
-    expect(out).toBe(`talstream reference server: ${origin}/  (demo)  POST ${origin}/ask\n`);
+    expect(io.out()).toBe(`talstream reference server: ${origin}/  (demo)  POST ${origin}/ask\n`);
     const r = await run(['--url', `${origin}/ask?pace=burst`, '--question', 'ping']);
     expect(r.out.split('\n')[0]).toBe('question: ping');
     expect((await fetch(`${origin}/demo/`)).status).toBe(200);
@@ -159,9 +190,9 @@ describe('talstream serve', () => {
     await expect(fetch(`${origin}/demo/`)).rejects.toThrow();
   });
 
-  it('rejects a bad port', async () => {
-    let err = '';
-    expect(await serveCommand(['--port', 'abc'], { stdout: () => {}, stderr: (t) => (err += t) })).toBe(2);
-    expect(err).toBe('error: port must be an integer 0..65535 (got "abc")\n');
+  it('rejects a bad port through the CLI dispatcher', async () => {
+    const io = captureIO();
+    expect(await runCli(['serve', '--port', 'abc'], io)).toBe(2);
+    expect(io.err()).toMatch(/^error: --port must be an integer 0\.\.65535, got "abc"\n/);
   });
 });
