@@ -80,6 +80,8 @@ export class FrameDecoder {
    */
   push(chunk: Uint8Array): Frame[] {
     if (this.failure) throw this.failure;
+    // A Node Buffer's subarray/slice differ from Uint8Array's; hand out plain Uint8Array views.
+    if (chunk.constructor !== Uint8Array) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: Frame[] = [];
     try {
       this.pushInto(chunk, out);

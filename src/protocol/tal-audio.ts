@@ -202,7 +202,8 @@ export function readTalAudio(frame: Frame): { header: TalAudioHeader; channels: 
   const channels = Array.from({ length: nch }, () => new Float32Array(frames));
   if (LITTLE_ENDIAN) {
     // Typed arrays need aligned offsets; a view into a chunk may start anywhere.
-    const aligned = payload.byteOffset % bytesPer === 0 ? payload : payload.slice();
+    // (`new Uint8Array(view)` copies; `slice` would not on a Node Buffer.)
+    const aligned = payload.byteOffset % bytesPer === 0 ? payload : new Uint8Array(payload);
     const ints = is32
       ? new Int32Array(aligned.buffer, aligned.byteOffset, payload.length / 4)
       : new Int16Array(aligned.buffer, aligned.byteOffset, payload.length / 2);

@@ -89,6 +89,19 @@ describe('readTalAudio', () => {
     expect(Array.from(readTalAudio(f).channels[0]!, (x) => x * 32768)).toEqual([-5, 6]);
   });
 
+  it('reads misaligned Node Buffer payloads (Buffer.slice does not copy) and the decoder hands out plain views', () => {
+    const tal = encodeFrame({ ...TAL_AUDIO_DEFAULTS }, le16([7, -8, 9]));
+    const pad = (tal.length - 6) % 2 === 0 ? 1 : 2; // puts the payload at an odd offset
+    const buf = Buffer.alloc(tal.length + pad);
+    buf.set(tal, pad);
+    const f = decodeChunks([buf.subarray(pad)])[0]!;
+    expect(f.payload.constructor).toBe(Uint8Array);
+    expect(f.payload.byteOffset % 2).toBe(1);
+    expect(Array.from(readTalAudio(f).channels[0]!, (x) => x * 32768)).toEqual([7, -8, 9]);
+    const raw = buf.subarray(buf.length - 6);
+    expect(Array.from(readTalAudio({ header: { ...TAL_AUDIO_DEFAULTS }, payload: raw, offset: 0 }).channels[0]!, (x) => x * 32768)).toEqual([7, -8, 9]);
+  });
+
   it('merges defaults under missing fields and keeps unknown fields', () => {
     const f = one(encodeFrame({ sampleRate: 24000, mood: { happy: true }, tags: ['a'] }, le16([5])));
     const { header } = readTalAudio(f);

@@ -1,0 +1,44 @@
+// An in-memory CliIO for running CLI commands inside tests (not a test file itself).
+import { readFile } from 'node:fs/promises';
+import type { CliIO } from '../../src/cli/io';
+import { concat } from './protocol-helpers';
+
+export interface MemoryIO extends CliIO {
+  out(): string;
+  outBytes(): Uint8Array;
+  err(): string;
+  files: Map<string, Uint8Array>;
+}
+
+/** stdout/stderr captured; files from `files` (falling back to the real disk); stdin from `stdin`. */
+export function memoryIO(opts: { stdin?: Uint8Array[]; files?: Record<string, Uint8Array>; fetch?: typeof fetch; tty?: boolean } = {}): MemoryIO {
+  const out: Uint8Array[] = [];
+  const err: string[] = [];
+  const files = new Map(Object.entries(opts.files ?? {}));
+  const enc = new TextEncoder();
+  const load = async (p: string) => files.get(p) ?? new Uint8Array(await readFile(p));
+  return {
+    stdout: { isTTY: opts.tty ?? false, write: (d) => void out.push(typeof d === 'string' ? enc.encode(d) : d.slice()) },
+    stderr: { write: (d) => void err.push(typeof d === 'string' ? d : new TextDecoder().decode(d)) },
+    stdin: (async function* () {
+      for (const c of opts.stdin ?? []) yield c;
+    })(),
+    fetch: opts.fetch ?? (() => Promise.reject(new Error('no fetch in this test'))),
+    readFile: load,
+    openRead: (p) =>
+      (async function* () {
+        const all = await load(p);
+        for (let i = 0; i < all.length; i += 7) yield all.subarray(i, i + 7); // small chunks on purpose
+      })(),
+    writeFile: async (p, d) => void files.set(p, d.slice()),
+    now: () => 0,
+    out: () => new TextDecoder().decode(concat(out)),
+    outBytes: () => concat(out),
+    err: () => err.join(''),
+    files,
+  };
+}
+
+/** The JSON lines of a captured stdout. */
+export const jsonLines = (text: string): Record<string, any>[] =>
+  text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
