@@ -12,6 +12,9 @@ export interface FrameDecoderOptions {
   maxFrameBytes?: number;
 }
 
+/** Pieces an unfinished frame may be held in before they are gathered into its final buffer. */
+const MAX_PENDING_PIECES = 64;
+
 /** Default {@link FrameDecoderOptions.maxFrameBytes}: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
@@ -21,8 +24,10 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
  *
  * Cost is linear in the stream: a frame that lies inside one chunk is returned as a view of that
  * chunk (no copy); only a frame that spans chunks is copied, once, when its last byte arrives.
- * Pending chunks are kept as a list, never re-concatenated per push. Because frames and pending
- * bytes are views, a caller must not reuse or overwrite a chunk buffer after pushing it.
+ * Pending chunks are kept as a list, never re-concatenated per push; a frame arriving in many tiny
+ * pieces is gathered into its final buffer (its declared size, at most `maxFrameBytes`) and the
+ * rest copied straight in. Because frames and pending bytes are views, a caller must not reuse or
+ * overwrite a chunk buffer after pushing it.
  *
  * Errors: every malformed input raises a {@link TalStreamError} with a `code` and the stream
  * `offset` of the frame it concerns (`frame-too-large`, `bad-length`, `bad-header`: the frame's
@@ -37,8 +42,14 @@ export class FrameDecoder {
   private readonly maxFrameBytes: number;
   /** Pieces (views of pushed chunks) of the unfinished frame, in order. */
   private pending: Uint8Array[] = [];
-  /** Bytes held in `pending`. */
+  /** Bytes of the unfinished frame received so far (in `pending` or `assembly`). */
   private pendingBytes = 0;
+  /**
+   * The unfinished frame's final buffer, once it has arrived in more than
+   * {@link MAX_PENDING_PIECES} pieces: from then on bytes are copied straight into it, so a
+   * frame trickling in byte by byte costs one copy per byte, not one view object per byte.
+   */
+  private assembly: Uint8Array | undefined;
   /** `total` of the unfinished frame once its 8 length bytes are known, else 0. */
   private need = 0;
   /** First length bytes of the unfinished frame while fewer than 8 have arrived. */
@@ -113,6 +124,7 @@ export class FrameDecoder {
   /** Forgets buffered bytes and any error; the next byte pushed is stream offset 0 again. */
   reset(): void {
     this.pending = [];
+    this.assembly = undefined;
     this.pendingBytes = 0;
     this.need = 0;
     this.base = 0;
@@ -136,22 +148,20 @@ export class FrameDecoder {
       const missing = this.need - this.pendingBytes;
       if (len - pos < missing) {
         if (len > pos) {
-          this.pending.push(pos === 0 ? chunk : chunk.subarray(pos));
+          if (this.assembly) this.assembly.set(pos === 0 ? chunk : chunk.subarray(pos), this.pendingBytes);
+          else this.pending.push(pos === 0 ? chunk : chunk.subarray(pos));
           this.pendingBytes += len - pos;
+          if (!this.assembly && this.pending.length > MAX_PENDING_PIECES) this.assembly = this.gather();
         }
         return;
       }
       // The frame completes in this chunk: copy its pieces once into one buffer.
-      const whole = new Uint8Array(this.need);
-      let at = 0;
-      for (const piece of this.pending) {
-        whole.set(piece, at);
-        at += piece.length;
-      }
-      whole.set(chunk.subarray(pos, pos + missing), at);
+      const whole = this.assembly ?? this.gather();
+      whole.set(chunk.subarray(pos, pos + missing), this.pendingBytes);
       pos += missing;
       const total = this.need;
       this.pending = [];
+      this.assembly = undefined;
       this.pendingBytes = 0;
       this.need = 0;
       out.push(this.makeFrame(whole, 0, total, this.base));
@@ -174,6 +184,18 @@ export class FrameDecoder {
       this.pending.push(rest);
       this.pendingBytes = rest.length;
     }
+  }
+
+  /** A buffer of the unfinished frame's full size holding the pending pieces (size bounded by maxFrameBytes). */
+  private gather(): Uint8Array {
+    const whole = new Uint8Array(this.need);
+    let at = 0;
+    for (const piece of this.pending) {
+      whole.set(piece, at);
+      at += piece.length;
+    }
+    this.pending = [];
+    return whole;
   }
 
   /** Validates the two length words at `b[i..i+8)`; returns `total`. */

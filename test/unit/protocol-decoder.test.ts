@@ -104,6 +104,20 @@ describe('FrameDecoder', () => {
     expect(d.streamOffset).toBe(a.length);
   });
 
+  it('a large frame trickling in byte by byte decodes exactly (gathered into one buffer on the way)', () => {
+    const payload = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 255);
+    const bytes = concat([encodeFrame({ big: true }, payload), a]);
+    const d = new FrameDecoder();
+    const frames: Frame[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      frames.push(...d.push(bytes.subarray(i, i + 1)));
+    }
+    d.end();
+    expect(frames.map((f) => f.header)).toEqual([{ big: true }, { n: 1 }]);
+    expect(Array.from(frames[0]!.payload)).toEqual(Array.from(payload));
+    expect(frames[1]!.offset).toBe(bytes.length - a.length);
+  });
+
   it('keeps counting offsets across pushes and accepts empty chunks', () => {
     const d = new FrameDecoder();
     expect(d.push(new Uint8Array(0))).toEqual([]);
