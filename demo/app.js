@@ -1,0 +1,403 @@
+// The talstream demo page: the script-tag build (global `TalStream`) driving a talk button, device
+// pickers, a level meter, live captions and playback statistics. Every text from the server goes
+// through textContent (never innerHTML); a frame's `url` is shown as text, never followed.
+(() => {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    talk: $('talk'),
+    talkLabel: $('talk-label'),
+    hint: $('talk-hint'),
+    level: $('level'),
+    interrupt: $('interrupt'),
+    status: $('status'),
+    question: $('question'),
+    answer: $('answer'),
+    urlRow: $('url-row'),
+    url: $('url'),
+    textForm: $('text-form'),
+    typed: $('typed'),
+    wav: $('wav'),
+    inputDevice: $('input-device'),
+    outputDevice: $('output-device'),
+    pace: $('pace'),
+    jitter: $('jitter'),
+    reply: $('reply'),
+    endpoint: $('endpoint'),
+    firstByte: $('stat-first-byte'),
+    firstAudio: $('stat-first-audio'),
+    buffer: $('stat-buffer'),
+    target: $('stat-target'),
+    underruns: $('stat-underruns'),
+    frames: $('stat-frames'),
+    spark: $('sparkline'),
+  };
+
+  const params = new URLSearchParams(location.search);
+  // `?ask=URL` points the page at another server (e.g. the FastAPI example); http(s) only.
+  const askBase = (() => {
+    const wanted = params.get('ask');
+    if (wanted) {
+      try {
+        const u = new URL(wanted, location.href);
+        if (u.protocol === 'http:' || u.protocol === 'https:') return u;
+      } catch {
+        // fall through to the default
+      }
+    }
+    return new URL('/ask', location.href);
+  })();
+  // Deep-link presets: ?pace=burst&jitter=4g&reply=tone&mode=toggle&processing=off
+  for (const [key, select] of [['pace', ui.pace], ['jitter', ui.jitter], ['reply', ui.reply]]) {
+    const v = params.get(key);
+    if (v && [...select.options].some((o) => o.value === v)) select.value = v;
+  }
+  if (params.get('mode') === 'toggle') document.querySelector('input[name="mode"][value="toggle"]').checked = true;
+  // Voice processing (echo cancellation etc.) helps with speakers; tests with a fake mic turn it off.
+  const processing = params.get('processing') !== 'off';
+
+  /** The endpoint for the next ask, with the pacing/network/reply choices as query parameters. */
+  function endpoint() {
+    const u = new URL(askBase.href);
+    u.searchParams.set('pace', ui.pace.value);
+    if (ui.jitter.value === 'none') u.searchParams.delete('jitter');
+    else u.searchParams.set('jitter', ui.jitter.value);
+    u.searchParams.set('reply', ui.reply.value);
+    return u.href;
+  }
+  const showEndpoint = () => (ui.endpoint.textContent = endpoint());
+  for (const s of [ui.pace, ui.jitter, ui.reply]) s.addEventListener('change', showEndpoint);
+  showEndpoint();
+
+  let context = null;
+  let output = null;
+  let client = null;
+  let mic = null;
+  let take = null;
+  let current = null;
+  let starting = null;
+  let underruns = 0;
+
+  function setStatus(text, isError = false) {
+    ui.status.textContent = text;
+    ui.status.classList.toggle('error', isError);
+  }
+
+  function describeError(e) {
+    if (e && typeof e.code === 'string') {
+      const at = typeof e.offset === 'number' ? ` at byte ${e.offset}` : '';
+      return `${e.code}${at}: ${e.message}`;
+    }
+    return String((e && e.message) || e);
+  }
+
+  /** First gesture: the AudioContext (ours, so that setSinkId and the output node are ours), the client, the mic. */
+  function ready() {
+    if (starting) return starting;
+    starting = (async () => {
+      if (typeof TalStream === 'undefined') throw new Error('dist/talstream.iife.js did not load: run `npm run build`');
+      context = new AudioContext({ latencyHint: 'interactive' });
+      output = context.createGain();
+      output.connect(context.destination);
+      client = TalStream.createClient({ url: askBase.href, audioContext: context, destination: output });
+      client.on('stats', onStats);
+      client.on('error', (e) => setStatus(describeError(e), true));
+      // Exposed for debugging in the console (and for tests that tap what plays).
+      window.talstreamDemo = { client, context, output };
+      await client.unlock();
+      try {
+        await openMic(ui.inputDevice.value || undefined);
+      } catch (e) {
+        setStatus(`Microphone: ${describeError(e)}. You can still type a question or send a WAV file.`, true);
+      }
+      await listOutputs();
+    })();
+    starting.catch((e) => {
+      starting = null;
+      setStatus(describeError(e), true);
+    });
+    return starting;
+  }
+
+  async function openMic(deviceId) {
+    if (mic) mic.destroy();
+    mic = await client.microphone({
+      deviceId,
+      echoCancellation: processing,
+      noiseSuppression: processing,
+      autoGainControl: processing,
+    });
+    mic.on('level', ({ peak }) => {
+      ui.level.value = Math.min(1, peak);
+      ui.level.textContent = `${Math.round(peak * 100)}%`;
+    });
+    mic.on('devicechange', ({ devices }) => fillInputs(devices));
+    mic.on('fallback', () => setStatus('The microphone went away; using the default one.'));
+    fillInputs(await mic.devices());
+  }
+
+  function fillSelect(select, devices, fallbackLabel) {
+    const keep = select.value;
+    select.replaceChildren();
+    const def = document.createElement('option');
+    def.value = '';
+    def.textContent = 'Default';
+    select.append(def);
+    devices.forEach((d, i) => {
+      if (!d.deviceId || d.deviceId === 'default') return;
+      const o = document.createElement('option');
+      o.value = d.deviceId;
+      o.textContent = d.label || `${fallbackLabel} ${i + 1}`;
+      select.append(o);
+    });
+    if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+  }
+  const fillInputs = (devices) => fillSelect(ui.inputDevice, devices, 'Microphone');
+
+  async function listOutputs() {
+    if (typeof context.setSinkId !== 'function') {
+      ui.outputDevice.disabled = true;
+      ui.outputDevice.title = 'This browser cannot choose the output device of an AudioContext';
+      return;
+    }
+    const all = await navigator.mediaDevices.enumerateDevices();
+    fillSelect(ui.outputDevice, all.filter((d) => d.kind === 'audiooutput'), 'Speaker');
+  }
+
+  ui.inputDevice.addEventListener('change', async () => {
+    if (!client) return;
+    try {
+      if (mic) await mic.setDevice(ui.inputDevice.value || undefined);
+      else await openMic(ui.inputDevice.value || undefined);
+    } catch (e) {
+      setStatus(`Microphone: ${describeError(e)}`, true);
+    }
+  });
+  ui.outputDevice.addEventListener('change', async () => {
+    if (!context || typeof context.setSinkId !== 'function') return;
+    try {
+      await context.setSinkId(ui.outputDevice.value);
+    } catch (e) {
+      setStatus(`Speaker: ${describeError(e)}`, true);
+    }
+  });
+
+  // ---- talking -----------------------------------------------------------------------------
+
+  const mode = () => document.querySelector('input[name="mode"]:checked').value;
+  function syncModeText() {
+    const hold = mode() === 'hold';
+    ui.talkLabel.textContent = take ? (hold ? 'Release to send' : 'Click to send') : hold ? 'Hold to talk' : 'Click to talk';
+    ui.hint.textContent = hold
+      ? 'Hold the button, or Space / Enter, while you speak.'
+      : 'Click (or Space / Enter) to start, again to send.';
+  }
+  for (const r of document.querySelectorAll('input[name="mode"]')) r.addEventListener('change', syncModeText);
+  syncModeText();
+
+  // True from press to release (or click to click): a release during the first set-up cancels.
+  let wanted = false;
+  async function startTalking() {
+    wanted = true;
+    if (take) return;
+    await ready();
+    if (!mic || !wanted || take) return;
+    // Barge-in: a new ask interrupts the answer still playing (the client's default).
+    take = mic.record();
+    ui.talk.setAttribute('aria-pressed', 'true');
+    syncModeText();
+    setStatus('Listening…');
+    const t = take;
+    t.done.then(
+      (r) => {
+        if (r.reason !== 'stop') setStatus(`Sent (${r.reason}).`);
+      },
+      () => {},
+    );
+    t.on('end', () => {
+      if (take === t) stopUi();
+    });
+    watch(client.ask(t, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
+  }
+
+  function stopUi() {
+    take = null;
+    ui.talk.setAttribute('aria-pressed', 'false');
+    syncModeText();
+  }
+
+  function stopTalking() {
+    wanted = false;
+    if (!take) return;
+    const t = take;
+    stopUi();
+    setStatus('Sending…');
+    t.stop().catch((e) => setStatus(describeError(e), true));
+  }
+
+  // Hold mode: pointer and key down/up. Toggle mode: click (which also covers Space/Enter).
+  let holdingKey = null;
+  ui.talk.addEventListener('pointerdown', (e) => {
+    if (mode() !== 'hold' || e.button !== 0) return;
+    ui.talk.setPointerCapture(e.pointerId);
+    startTalking().catch((err) => setStatus(describeError(err), true));
+  });
+  const release = () => mode() === 'hold' && !holdingKey && stopTalking();
+  ui.talk.addEventListener('pointerup', release);
+  ui.talk.addEventListener('pointercancel', release);
+  ui.talk.addEventListener('keydown', (e) => {
+    if (e.key !== ' ' && e.key !== 'Enter') return;
+    e.preventDefault(); // no synthetic click: keys are handled here
+    if (e.repeat) return;
+    if (mode() === 'hold') {
+      holdingKey = e.key;
+      startTalking().catch((err) => setStatus(describeError(err), true));
+    } else if (take || wanted) stopTalking();
+    else startTalking().catch((err) => setStatus(describeError(err), true));
+  });
+  ui.talk.addEventListener('keyup', (e) => {
+    if (mode() === 'hold' && e.key === holdingKey) {
+      holdingKey = null;
+      stopTalking();
+    }
+  });
+  ui.talk.addEventListener('blur', () => {
+    if (holdingKey) {
+      holdingKey = null;
+      stopTalking();
+    }
+  });
+  ui.talk.addEventListener('click', (e) => {
+    if (mode() !== 'toggle' || e.detail === 0) return; // detail 0: from a key, handled above
+    if (take || wanted) stopTalking();
+    else startTalking().catch((err) => setStatus(describeError(err), true));
+  });
+
+  ui.textForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const question = ui.typed.value.trim();
+    if (!question) return;
+    await ready();
+    watch(client.ask(null, { url: endpoint(), question }));
+  });
+
+  ui.wav.addEventListener('change', async () => {
+    const file = ui.wav.files && ui.wav.files[0];
+    if (!file) return;
+    await ready();
+    setStatus(`Sending ${file.name}…`);
+    watch(client.ask(file, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
+    ui.wav.value = '';
+  });
+
+  ui.interrupt.addEventListener('click', async () => {
+    if (!current) return;
+    const pos = await current.interrupt();
+    setStatus(pos ? `Interrupted after ${(pos.playedMs / 1000).toFixed(1)} s.` : 'Interrupted.');
+  });
+
+  // ---- one reply ---------------------------------------------------------------------------
+
+  function watch(reply) {
+    current = reply;
+    underruns = 0;
+    ui.question.textContent = '';
+    ui.answer.textContent = '';
+    ui.url.textContent = '';
+    ui.urlRow.hidden = true;
+    ui.firstByte.textContent = '…';
+    ui.firstAudio.textContent = '…';
+    ui.underruns.textContent = '0';
+    ui.frames.textContent = '0';
+    ui.interrupt.disabled = false;
+    let frames = 0;
+    const mine = () => current === reply;
+    reply.on('question', (e) => mine() && (ui.question.textContent = e.text));
+    reply.on('text', (e) => mine() && ui.answer.append(document.createTextNode(e.text)));
+    reply.on('url', (e) => {
+      if (!mine()) return;
+      ui.url.textContent = e.url;
+      ui.urlRow.hidden = false;
+    });
+    reply.on('frame', () => mine() && (ui.frames.textContent = String(++frames)));
+    reply.on('audio-start', () => mine() && setStatus('Answering…'));
+    reply.on('underrun', () => mine() && (ui.underruns.textContent = String(++underruns)));
+    reply.done.then(
+      (s) => {
+        if (!mine()) return;
+        ui.firstByte.textContent = ms(s.firstByteMs);
+        ui.firstAudio.textContent = ms(s.firstAudioMs);
+        ui.underruns.textContent = String(s.underruns);
+        ui.frames.textContent = String(s.frames);
+        ui.interrupt.disabled = true;
+        if (!s.interrupted) setStatus(`Done: ${(s.playedMs / 1000).toFixed(1)} s played.`);
+        current = null;
+      },
+      (e) => {
+        if (!mine()) return;
+        ui.interrupt.disabled = true;
+        ui.firstByte.textContent = '–';
+        ui.firstAudio.textContent = '–';
+        setStatus(describeError(e), true);
+        current = null;
+      },
+    );
+  }
+
+  const ms = (v) => (typeof v === 'number' ? `${Math.round(v)} ms` : '–');
+
+  // ---- buffer statistics and sparkline -----------------------------------------------------
+
+  const history = [];
+  const WINDOW_MS = 10_000;
+  function onStats(s) {
+    const depth = num(s.bufferedMs);
+    const target = num(s.targetMs);
+    ui.buffer.textContent = ms(depth);
+    ui.target.textContent = ms(target);
+    const now = performance.now();
+    history.push({ t: now, depth: depth ?? 0, target: target ?? 0 });
+    while (history.length && history[0].t < now - WINDOW_MS) history.shift();
+    drawSoon();
+  }
+  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+  let drawQueued = false;
+  function drawSoon() {
+    if (drawQueued) return;
+    drawQueued = true;
+    requestAnimationFrame(() => {
+      drawQueued = false;
+      draw();
+    });
+  }
+  function draw() {
+    const c = ui.spark;
+    const dpr = window.devicePixelRatio || 1;
+    const w = c.clientWidth || 320;
+    const h = c.clientHeight || 64;
+    if (c.width !== Math.round(w * dpr)) c.width = Math.round(w * dpr);
+    if (c.height !== Math.round(h * dpr)) c.height = Math.round(h * dpr);
+    const g = c.getContext('2d');
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    if (history.length < 2) return;
+    const now = performance.now();
+    const top = Math.max(100, ...history.map((p) => Math.max(p.depth, p.target))) * 1.15;
+    const x = (t) => w - ((now - t) / WINDOW_MS) * w;
+    const y = (v) => h - 4 - (v / top) * (h - 8);
+    const line = (key, color, dash) => {
+      g.beginPath();
+      g.setLineDash(dash);
+      g.strokeStyle = color;
+      g.lineWidth = 2;
+      history.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
+      g.stroke();
+    };
+    line('target', '#1f8a5b', [4, 4]);
+    line('depth', '#2857d8', []);
+  }
+  // Keep the sparkline scrolling while stats arrive; idle otherwise.
+  setInterval(() => history.length && drawSoon(), 250);
+})();
