@@ -14,7 +14,8 @@ const usage = `usage: talstream inspect <file|url|-> [--json-frames] [--max-fram
 
 Prints one JSON line per frame of a talstream / objectstreaming byte stream:
   {"offset", "byteLength", "header", "payloadBytes", "durationMs"}
-(durationMs for TALAudio frames, i.e. headers with audioType or bitDepth), then a summary line.
+(durationMs for TALAudio frames, i.e. headers with audioType or bitDepth), then a summary line
+  {"summary": {"frames", "bytes", "audioFrames", "audioMs", "ok"}}.
 The input is a file, an http(s) URL (GET) or - for standard input.
 
 options:
