@@ -24,6 +24,13 @@ class CaptureProcessor extends AudioWorkletProcessor {
   private recording = false;
   private muted = false;
   private closed = false;
+  /** The input (0 or 1) audio is taken from; the other one receives the next device. */
+  private active = 0;
+  private switchId = 0;
+  private switchTo = -1;
+  private switchBlocksLeft = 0;
+  private switchLive = 0;
+  private readonly switchSettle = Math.round(sampleRate * 0.05);
   // Level meter: sums over the current interval of the raw input.
   private readonly levelEvery: number;
   private levelCount = 0;
@@ -70,6 +77,13 @@ class CaptureProcessor extends AudioWorkletProcessor {
           this.recording = false;
         }
         this.post({ type: 'ack', id: cmd.id });
+        return;
+      case 'switch':
+        if (this.switchTo >= 0) this.post({ type: 'ack', id: this.switchId }); // superseded
+        this.switchId = cmd.id;
+        this.switchTo = cmd.input;
+        this.switchLive = 0;
+        this.switchBlocksLeft = Math.max(1, Math.ceil((sampleRate * cmd.timeoutMs) / 1000 / 128));
         return;
       case 'mute':
         this.muted = cmd.muted;
@@ -134,11 +148,36 @@ class CaptureProcessor extends AudioWorkletProcessor {
     }
   }
 
+  /**
+   * Switches inputs once the new one has carried audio (a non-zero sample in every block) for
+   * 50 ms, or when the wait times out. A new source starts with silence and may underrun once or
+   * twice while its device settles; switching at its first sample would put those holes in the take.
+   */
+  private checkSwitch(inputs: Float32Array[][]): void {
+    const next = inputs[this.switchTo]?.[0];
+    let live = false;
+    if (next) {
+      for (let i = 0; i < next.length; i++) {
+        if (next[i] !== 0) {
+          live = true;
+          break;
+        }
+      }
+    }
+    this.switchLive = live ? this.switchLive + (next ? next.length : 0) : 0;
+    if (this.switchLive >= this.switchSettle || --this.switchBlocksLeft <= 0) {
+      this.active = this.switchTo;
+      this.switchTo = -1;
+      this.post({ type: 'ack', id: this.switchId });
+    }
+  }
+
   process(inputs: Float32Array[][]): boolean {
     if (this.closed) return false;
     // A disconnected input has no channels: count it as silence so a take keeps its timing
     // (e.g. while the microphone is being switched).
-    const input = inputs[0]?.[0];
+    if (this.switchTo >= 0) this.checkSwitch(inputs);
+    const input = inputs[this.active]?.[0];
     const frames = input ? input.length : 128;
     this.meter(input, frames);
     if (!this.recording) return true;

@@ -42,6 +42,7 @@ export class CaptureNode {
   onLevel: ((rms: number, peak: number) => void) | null = null;
 
   private nextId = 1;
+  private active = 0;
   private readonly pending = new Map<number, (acked: boolean) => void>();
   private readonly timeoutMs: number;
   private destroyed = false;
@@ -72,7 +73,9 @@ export class CaptureNode {
     let node: AudioWorkletNode;
     try {
       node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
-        numberOfInputs: 1,
+        // Two inputs: a new device connects to the idle one, and the processor moves over when
+        // the new device's first audio arrives (see 'switch'), so a device change leaves no gap.
+        numberOfInputs: 2,
         numberOfOutputs: 1,
         outputChannelCount: [1],
         // Mono in: the node downmixes a stereo device for us.
@@ -102,19 +105,37 @@ export class CaptureNode {
     return this.command({ type: 'stop' });
   }
 
+  /** Input (0 or 1) the processor takes audio from. */
+  get activeInput(): number {
+    return this.active;
+  }
+
+  /**
+   * Moves the processor to `input` once that input carries audio (or after `timeoutMs`): connect
+   * the new source to it first, disconnect the old one after this resolves.
+   */
+  async switchInput(input: number, timeoutMs = 1000): Promise<boolean> {
+    const acked = await this.command({ type: 'switch', input, timeoutMs }, timeoutMs + this.timeoutMs);
+    this.active = input;
+    return acked;
+  }
+
   /** Sends zeros in place of the input while `muted` (timing kept). */
   setMuted(muted: boolean): Promise<boolean> {
     return this.command({ type: 'mute', muted });
   }
 
-  private command(cmd: { type: 'start' } | { type: 'stop' } | { type: 'flush' } | { type: 'mute'; muted: boolean }): Promise<boolean> {
+  private command(
+    cmd: { type: 'start' } | { type: 'stop' } | { type: 'flush' } | { type: 'mute'; muted: boolean } | { type: 'switch'; input: number; timeoutMs: number },
+    timeoutMs = this.timeoutMs,
+  ): Promise<boolean> {
     if (this.destroyed) return Promise.resolve(false);
     const id = this.nextId++;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve(false);
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending.set(id, (acked) => {
         clearTimeout(timer);
         resolve(acked);

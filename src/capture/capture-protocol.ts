@@ -28,6 +28,12 @@ export type CaptureCommand =
   | { type: 'flush'; id: number }
   /** Mute: while muted the processor sends zeros in place of the input, so timing is kept. */
   | { type: 'mute'; id: number; muted: boolean }
+  /**
+   * Device switch without a gap: take audio from input `input` (0 or 1) once it has carried audio
+   * (a non-zero sample in every block) for 50 ms, or after `timeoutMs`; then ack. Until then the
+   * old input is used, so nothing is lost while the new device starts.
+   */
+  | { type: 'switch'; id: number; input: number; timeoutMs: number }
   /** Returns a chunk buffer to the processor's pool (transferred). */
   | { type: 'recycle'; buffer: Float32Array }
   /** The node is being destroyed: the processor stops (its `process` returns false). */

@@ -1,0 +1,207 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Microphone } from '../../src/capture/microphone';
+import type { Take } from '../../src/capture/take';
+import { concat, decodeAll, fitSine, longestZeroRun, rms, sleep, zeroCrossingHz } from './capture-helpers';
+
+// The fake microphone plays test/fixtures/fake-mic-440hz.wav (48 kHz, 440 Hz sine, amplitude 0.5,
+// looping). Browser processing is off, or AGC/noise suppression would change the level.
+const RAW = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+
+let ctx: AudioContext | undefined;
+let mic: Microphone | undefined;
+afterEach(async () => {
+  mic?.destroy();
+  mic = undefined;
+  await ctx?.close();
+  ctx = undefined;
+});
+
+/** The tone (RMS 0.354) holds in every 5 ms window after the start: no hole anywhere. */
+function expectNoHole(audio: Float32Array): void {
+  let min = Infinity;
+  for (let i = 1600; i + 80 < audio.length - 400; i += 80) min = Math.min(min, rms(audio, i, i + 80));
+  expect(min).toBeGreaterThan(0.3);
+}
+
+async function framesOf(take: Take): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const f of take) out.push(f);
+  return out;
+}
+
+describe('Microphone (real Chromium, fake device)', () => {
+  it('records the 440 Hz tone at 16 kHz in 20 ms frames, order 1.., sign 1/2/3, right duration and level', async () => {
+    ctx = new AudioContext();
+    await ctx.resume();
+    mic = await Microphone.create(ctx, RAW);
+    const levels: Array<{ rms: number; peak: number; t: number }> = [];
+    mic.on('level', (l) => levels.push({ ...l, t: performance.now() }));
+    await sleep(300); // let the fake device start
+    const take = mic.record({ question: 'what is this tone?' });
+    const reading = framesOf(take);
+    const t0 = performance.now();
+    await sleep(1500);
+    const result = await take.stop();
+    const elapsed = performance.now() - t0;
+    const frames = decodeAll(await reading);
+
+    expect(frames.length).toBe(result.frames);
+    frames.forEach((f, i) => {
+      expect(f.header.order).toBe(i + 1);
+      expect(f.header.sign).toBe(i === 0 ? 1 : i === frames.length - 1 ? 3 : 2);
+      expect(f.header.sampleRate).toBe(16000);
+      expect(f.header.audioType).toBe('int16');
+      expect(f.header.question).toBe('what is this tone?');
+      if (i < frames.length - 1) expect(f.samples.length).toBe(320);
+    });
+    expect(frames[frames.length - 1]!.samples.length).toBeLessThan(320 + 1);
+    const audio = concat(frames.map((f) => f.samples));
+    expect(result.durationMs).toBeCloseTo((audio.length / 16000) * 1000, 6);
+    // Wall-clock duration of the take: within 150 ms (message latency at start and stop).
+    expect(Math.abs(result.durationMs - elapsed)).toBeLessThan(150);
+    // The tone: 440 Hz, amplitude 0.5, continuous (no gap or glitch: a sine fit leaves < -30 dB).
+    const lo = 1600, hi = audio.length - 400;
+    const hz = zeroCrossingHz(audio, 16000, lo, hi);
+    expect(Math.abs(hz - 440)).toBeLessThan(0.5);
+    const fit = fitSine(audio, 16000, hz, lo, hi);
+    expect(Math.abs(fit.amp - 0.5)).toBeLessThan(0.02);
+    expect(20 * Math.log10(fit.residual / fit.amp)).toBeLessThan(-30);
+    expect(longestZeroRun(audio.subarray(lo, hi))).toBeLessThan(3);
+    // Levels: RMS of a 0.5 sine is 0.354, peak 0.5; at most ~10 reports a second.
+    const steady = levels.filter((l) => l.t > t0 + 200 && l.t < t0 + 1400);
+    expect(steady.length).toBeGreaterThan(5);
+    for (const l of steady) {
+      expect(l.rms).toBeGreaterThan(0.33);
+      expect(l.rms).toBeLessThan(0.37);
+      expect(l.peak).toBeGreaterThan(0.47);
+      expect(l.peak).toBeLessThan(0.52);
+    }
+    const span = (levels[levels.length - 1]!.t - levels[0]!.t) / 1000;
+    expect(levels.length / span).toBeLessThan(11.5);
+  });
+
+  it('mute sends zeros and keeps timing; unmute brings the tone back', async () => {
+    ctx = new AudioContext();
+    await ctx.resume();
+    mic = await Microphone.create(ctx, RAW);
+    await sleep(300);
+    const take = mic.record();
+    const reading = framesOf(take);
+    await sleep(400);
+    await mic.setMuted(true);
+    expect(mic.muted).toBe(true);
+    await sleep(400);
+    await mic.setMuted(false);
+    await sleep(400);
+    const r = await take.stop();
+    const audio = concat(decodeAll(await reading).map((f) => f.samples));
+    expect(Math.abs(r.durationMs - 1200)).toBeLessThan(200);
+    // Somewhere in the middle third there is a long stretch of exact zeros (~400 ms)...
+    const zeros = longestZeroRun(audio);
+    expect(zeros).toBeGreaterThan(0.3 * 16000);
+    expect(zeros).toBeLessThan(0.5 * 16000);
+    // ...and the tone before and after it.
+    expect(rms(audio, 800, 4800)).toBeGreaterThan(0.3);
+    expect(rms(audio, audio.length - 3200, audio.length - 400)).toBeGreaterThan(0.3);
+  });
+
+  it('setDevice mid-take loses no audio: no gap, duration right', async () => {
+    ctx = new AudioContext();
+    await ctx.resume();
+    mic = await Microphone.create(ctx, RAW);
+    const devices = await mic.devices();
+    expect(devices.length).toBeGreaterThan(0);
+    expect(devices.every((d) => d.kind === 'audioinput')).toBe(true);
+    await sleep(300);
+    const take = mic.record();
+    const reading = framesOf(take);
+    const t0 = performance.now();
+    await sleep(500);
+    const oldStream = mic.mediaStream;
+    await mic.setDevice(devices[devices.length - 1]!.deviceId);
+    expect(mic.mediaStream).not.toBe(oldStream);
+    expect(oldStream.getAudioTracks()[0]!.readyState).toBe('ended');
+    await sleep(500);
+    const r = await take.stop();
+    const elapsed = performance.now() - t0;
+    const audio = concat(decodeAll(await reading).map((f) => f.samples));
+    expect(Math.abs(r.durationMs - elapsed)).toBeLessThan(150);
+    // The new device starts its file again (a phase jump), but there is no hole.
+    expectNoHole(audio);
+  });
+
+  it('the chosen device disappearing falls back to the default mid-take, with an event', async () => {
+    ctx = new AudioContext();
+    await ctx.resume();
+    // The real mediaDevices, with a device list we can make "lose" the device in use.
+    const real = navigator.mediaDevices;
+    let hide = '';
+    const media = Object.assign(new EventTarget(), {
+      getUserMedia: (c: MediaStreamConstraints) => real.getUserMedia(c),
+      enumerateDevices: async () => (await real.enumerateDevices()).filter((d) => d.deviceId !== hide),
+    }) as unknown as MediaDevices;
+    const list = (await real.enumerateDevices()).filter((d) => d.kind === 'audioinput' && d.deviceId !== 'default');
+    mic = await Microphone.create(ctx, { ...RAW, mediaDevices: media, deviceId: list[0]!.deviceId });
+    expect(mic.deviceId).toBe(list[0]!.deviceId);
+    const fallbacks: Array<{ lostDeviceId: string; deviceId: string }> = [];
+    const changes: number[] = [];
+    mic.on('fallback', (e) => fallbacks.push(e));
+    mic.on('devicechange', (e) => changes.push(e.devices.length));
+    await sleep(300);
+    const take = mic.record();
+    const reading = framesOf(take);
+    await sleep(400);
+    const lostStream = mic.mediaStream;
+    hide = list[0]!.deviceId;
+    media.dispatchEvent(new Event('devicechange'));
+    await sleep(400);
+    expect(fallbacks).toEqual([{ lostDeviceId: list[0]!.deviceId, deviceId: mic.deviceId }]);
+    expect(changes.length).toBe(1);
+    expect(mic.mediaStream).not.toBe(lostStream);
+    const r = await take.stop();
+    const audio = concat(decodeAll(await reading).map((f) => f.samples));
+    expect(r.durationMs).toBeGreaterThan(700);
+    expectNoHole(audio);
+  });
+
+  it('a track that ends (unplug) emits ended and falls back', async () => {
+    ctx = new AudioContext();
+    mic = await Microphone.create(ctx, RAW);
+    const events: string[] = [];
+    mic.on('ended', () => events.push('ended'));
+    mic.on('fallback', () => events.push('fallback'));
+    const track = mic.mediaStream.getAudioTracks()[0]!;
+    // What the browser does on an unplug: the track ends and fires 'ended'.
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    await sleep(500);
+    expect(events).toEqual(['ended', 'fallback']);
+    expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
+  });
+
+  it('errors: unknown device -> no-device; refused permission -> permission-denied; one take at a time', async () => {
+    ctx = new AudioContext();
+    await expect(Microphone.create(ctx, { deviceId: 'no-such-device' })).rejects.toMatchObject({ name: 'TalStreamError', code: 'no-device' });
+    const refusing = { getUserMedia: () => Promise.reject(new DOMException('denied', 'NotAllowedError')), addEventListener() {}, removeEventListener() {} } as unknown as MediaDevices;
+    await expect(Microphone.create(ctx, { mediaDevices: refusing })).rejects.toMatchObject({ code: 'permission-denied' });
+    mic = await Microphone.create(ctx, RAW);
+    const take = mic.record();
+    expect(() => mic!.record()).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    await take.stop();
+    const again = mic.record();
+    await again.stop();
+  });
+
+  it('destroy is idempotent: stops the tracks, aborts the take, refuses further use', async () => {
+    ctx = new AudioContext();
+    mic = await Microphone.create(ctx, RAW);
+    const stream = mic.mediaStream;
+    const take = mic.record();
+    mic.destroy();
+    mic.destroy();
+    expect(stream.getAudioTracks().every((t) => t.readyState === 'ended')).toBe(true);
+    await expect(take.done).rejects.toMatchObject({ code: 'aborted' });
+    expect(() => mic!.record()).toThrow(expect.objectContaining({ code: 'destroyed' }));
+    expect(mic.listenerCount()).toBe(0);
+  });
+});
