@@ -43,7 +43,7 @@ function plannedFetch(plan: Array<'reset' | number>) {
     bodies.push(orders);
     const step = plan[bodies.length - 1] ?? 200;
     if (step === 'reset') throw new TypeError('Failed to fetch');
-    return new Response(step === 200 ? frame(1) : 'busy', { status: step });
+    return new Response(step === 200 ? (frame(1) as BodyInit) : "busy", { status: step });
   }) as typeof globalThis.fetch;
   return { fetch, bodies };
 }
