@@ -207,3 +207,49 @@ function u32pair(a: number, b: number): Uint8Array {
   v.setUint32(4, b, true);
   return out;
 }
+
+describe('over HTTP/2 with TLS (what Chromium needs for streaming uploads)', () => {
+  it('answers a request body streamed in pieces, frame by frame', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const pathMod = await import('node:path');
+    const http2 = await import('node:http2');
+    const dir = mkdtempSync(pathMod.join(tmpdir(), 'talstream-ref-tls-'));
+    let tlsServer: ReferenceServer | undefined;
+    let client: import('node:http2').ClientHttp2Session | undefined;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', pathMod.join(dir, 'key.pem'), '-out', pathMod.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      tlsServer = await startReferenceServer({
+        port: 0,
+        tls: { key: readFileSync(pathMod.join(dir, 'key.pem')), cert: readFileSync(pathMod.join(dir, 'cert.pem')) },
+      });
+      expect(tlsServer.origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      client = http2.connect(tlsServer.origin, { rejectUnauthorized: false });
+      const req = client.request({ ':method': 'POST', ':path': '/ask?pace=burst', 'content-type': 'application/octet-stream' });
+      const parts = uploadFrames(sine(440, 1, 16000), 16000);
+      const chunks: Buffer[] = [];
+      const status = new Promise<number>((r) => req.on('response', (h) => r(Number(h[':status']))));
+      req.on('data', (d: Buffer) => chunks.push(d));
+      const ended = new Promise<void>((r) => req.on('end', () => r()));
+      // The body goes out frame by frame with pauses: a streamed upload.
+      for (const p of parts) {
+        req.write(p);
+        if (p === parts[10]) await new Promise((r) => setTimeout(r, 20));
+      }
+      req.end();
+      expect(await status).toBe(200);
+      await ended;
+      const { FrameDecoder } = await import('../../src/protocol/frame-decoder');
+      const frames = new FrameDecoder().push(concat(chunks.map((c) => new Uint8Array(c.buffer, c.byteOffset, c.length))));
+      expect(frames[0]!.header.question).toBe('heard 1.0 s of 16 kHz audio, 440 Hz peak');
+      expect(frames).toHaveLength(51);
+      expect(frames.at(-1)!.header.sign).toBe(3);
+    } finally {
+      client?.close();
+      await tlsServer?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
