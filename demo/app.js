@@ -64,6 +64,8 @@
     if (ui.jitter.value === 'none') u.searchParams.delete('jitter');
     else u.searchParams.set('jitter', ui.jitter.value);
     u.searchParams.set('reply', ui.reply.value);
+    // ?url= on the page is passed on: the reference server then sends it as the reply's action URL.
+    if (params.get('url')) u.searchParams.set('url', params.get('url'));
     return u.href;
   }
   const showEndpoint = () => (ui.endpoint.textContent = endpoint());

@@ -34,6 +34,7 @@ interface AskQuery {
   jitter: JitterProfile;
   seed: number;
   reply: ReplyKind | undefined;
+  url: string;
 }
 
 function parseQuery(url: URL): AskQuery {
@@ -44,7 +45,10 @@ function parseQuery(url: URL): AskQuery {
   const seedText = url.searchParams.get('seed');
   const seed = seedText === null || seedText === '' ? 1 : Number(seedText);
   if (!Number.isInteger(seed)) throw new Error(`seed must be an integer (got ${JSON.stringify(seedText)})`);
+  const action = url.searchParams.get('url') ?? '';
+  if (action.length > 2000) throw new Error('url must be at most 2000 characters');
   return {
+    url: action,
     pace: parsePace(url.searchParams.get('pace')),
     jitter: parseJitter(url.searchParams.get('jitter')),
     seed,
@@ -186,6 +190,7 @@ function composeReply(upload: Upload, heard: ToneAnalysis | undefined, query: As
       audio: audio.subarray(0, Math.min(audio.length, maxSamples)),
       sampleRate: rate,
       extra,
+      url: query.url,
     };
   }
   const hz = heard?.peakHz ?? 440;
@@ -193,7 +198,7 @@ function composeReply(upload: Upload, heard: ToneAnalysis | undefined, query: As
   const answer = heard
     ? `Here is a ${Math.round(hz)} hertz tone as long as what you said.`
     : `You asked: ${typed}. This is the talstream reference server; here is a ${Math.round(hz)} hertz tone.`;
-  return { question, answer, audio: synthTone(hz, durationMs, rate), sampleRate: rate, extra };
+  return { question, answer, audio: synthTone(hz, durationMs, rate), sampleRate: rate, extra, url: query.url };
 }
 
 /**

@@ -15,6 +15,8 @@ export interface ReplyPlan {
   sampleRate: number;
   /** Extra header fields for the first frame (applications may add their own fields). */
   extra?: Record<string, unknown>;
+  /** An action URL for the first frame's `url` field (data for the app; default none). */
+  url?: string;
 }
 
 /** Options of {@link buildReplyFrames}. */
@@ -45,7 +47,8 @@ export function buildReplyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {
   const frames: Uint8Array[] = [];
   for (let k = 0; k < audioFrames; k++) {
     const samples = plan.audio.subarray(k * perFrame, Math.min(plan.audio.length, (k + 1) * perFrame));
-    const header = { ...base, answer: captions[k] ?? '', sign: k === 0 ? 1 : 2, order: k + 1, ...(k === 0 ? plan.extra : {}) };
+    const first = k === 0 ? { ...plan.extra, url: plan.url ?? '' } : {};
+    const header = { ...base, answer: captions[k] ?? '', sign: k === 0 ? 1 : 2, order: k + 1, ...first };
     frames.push(encodeTalAudio(header, samples));
   }
   // With no audio at all (nothing to say), the first caption rides on the closing frame.
@@ -54,7 +57,7 @@ export function buildReplyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {
     answer: audioFrames === 0 ? plan.answer : '',
     sign: 3,
     order: audioFrames + 1,
-    ...(audioFrames === 0 ? plan.extra : {}),
+    ...(audioFrames === 0 ? { ...plan.extra, url: plan.url ?? '' } : {}),
   };
   frames.push(encodeTalAudio(closing, new Int16Array(0)));
   return frames;

@@ -83,6 +83,12 @@ describe('POST /ask', () => {
     expect(Math.abs(analyseTone(audio, 24000).peakHz! - 440)).toBeLessThan(0.5);
   });
 
+  it('?url= puts an action URL on the first frame only, as data', async () => {
+    const action = 'javascript:alert(1)';
+    const { frames } = await ask(`${server.origin}/ask?pace=burst&url=${encodeURIComponent(action)}`, encodeFrame({ question: 'go' }));
+    expect(frames.map((f) => f.header.url)).toEqual([action, ...Array(frames.length - 1).fill('')]);
+  });
+
   it('reply=tone plays the heard frequency for the heard duration; typed text joins the transcript', async () => {
     const body = concat(uploadFrames(sine(660, 1, 16000), 16000, { question: 'sing' }));
     const { frames } = await ask(`${server.origin}/ask?pace=burst&reply=tone`, body);
