@@ -1,0 +1,114 @@
+/**
+ * The arrival history the adaptive policy learns from: the frame arrivals of the last few replies
+ * of a session, in fixed-size typed arrays (bounded memory), and a counterfactual replay that says
+ * how many underruns a given start/resume depth would have caused on them.
+ */
+
+/** Frames recorded per reply; later frames of a longer reply are not recorded (bounded memory). */
+export const MAX_RECORDED_FRAMES = 4096;
+
+class ReplyRecord {
+  readonly at = new Float64Array(MAX_RECORDED_FRAMES);
+  readonly ms = new Float32Array(MAX_RECORDED_FRAMES);
+  count = 0;
+  audioMs = 0;
+  /** True once the reply ended and may be learned from. */
+  finished = false;
+}
+
+export class DelayHistory {
+  private readonly records: ReplyRecord[] = [];
+  /** Slot the next reply is recorded into: the oldest one once the ring is full. */
+  private head = 0;
+  private current: ReplyRecord | null = null;
+  private t0 = 0;
+
+  constructor(readonly capacity: number) {}
+
+  /** Number of finished replies held. */
+  get replies(): number {
+    let n = 0;
+    for (const r of this.records) if (r.finished) n++;
+    return n;
+  }
+
+  /** Minutes of audio over the finished replies held. */
+  get minutes(): number {
+    let ms = 0;
+    for (const r of this.records) if (r.finished) ms += r.audioMs;
+    return ms / 60000;
+  }
+
+  /** Starts recording a reply into the oldest slot; its first arrival defines time 0. */
+  begin(): void {
+    if (!this.records[this.head]) this.records[this.head] = new ReplyRecord();
+    const r = this.records[this.head]!;
+    r.count = 0;
+    r.audioMs = 0;
+    r.finished = false;
+    this.current = r;
+  }
+
+  /** Records one arrival of `audioMs` of audio at `nowMs`. */
+  arrival(nowMs: number, audioMs: number): void {
+    const r = this.current;
+    if (!r) return;
+    if (r.count === 0) this.t0 = nowMs;
+    if (r.count < MAX_RECORDED_FRAMES) {
+      r.at[r.count] = nowMs - this.t0;
+      r.ms[r.count] = audioMs;
+      r.count++;
+      r.audioMs += audioMs;
+    }
+  }
+
+  /** Ends the reply being recorded; a reply with fewer than two frames teaches nothing and is dropped. */
+  end(): void {
+    const r = this.current;
+    this.current = null;
+    if (!r || r.count < 2) return;
+    r.finished = true;
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  /**
+   * Underruns that "start once `depthMs` is queued, resume once `depthMs` is queued again" would
+   * have had over the finished replies held (audio drains at real time between arrivals).
+   */
+  underrunsAt(depthMs: number): number {
+    let total = 0;
+    for (const r of this.records) if (r.finished) total += replay(r.at, r.ms, r.count, depthMs);
+    return total;
+  }
+}
+
+/** Event-driven replay of one reply: the number of underruns at a fixed depth. */
+export function replay(at: Float64Array, ms: Float32Array, n: number, depth: number): number {
+  let now = 0;
+  let k = 0;
+  let buf = 0;
+  let underruns = 0;
+  let playing = false;
+  for (;;) {
+    while (k < n && at[k]! <= now + 1e-9) buf += ms[k++]!;
+    const allIn = k === n;
+    if (!playing) {
+      if (buf >= depth - 1e-9 || allIn) playing = true;
+      else {
+        now = at[k]!;
+        continue;
+      }
+    }
+    const next = allIn ? Infinity : at[k]!;
+    if (now + buf <= next) {
+      if (allIn) return underruns;
+      underruns++;
+      playing = false;
+      buf = 0;
+      now = next;
+    } else {
+      buf -= next - now;
+      now = next;
+    }
+  }
+}

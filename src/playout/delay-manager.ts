@@ -1,0 +1,147 @@
+/**
+ * The playout policy: when a reply starts, when it resumes after an underrun, how deep to buffer.
+ *
+ * Adaptive policy (the default), learned over the replies of one session:
+ * - Depth rule: start (and resume) once `target` ms are queued. Measured in queued audio rather
+ *   than in time, so a burst server (faster than real time) fills it quickly and a paced one
+ *   slowly: which kind of server this is comes out of the measurement, nobody says it.
+ * - The target is the depth that would have been best on the recent replies: each candidate
+ *   depth is replayed against their recorded arrivals (a counterfactual, like NetEq's delay
+ *   history but measured in the outcome we care about) and scored `depth + underrunCost *
+ *   underruns per minute`. With few replies learned the choice is widened (1 + 0.5/sqrt(n)),
+ *   since a short history under-counts rare stalls.
+ * - Floor: a high quantile (99%) of the inter-arrival gaps, in a histogram that decays per reply,
+ *   so the buffer always covers the ordinary gaps of the link, whatever the stalls.
+ * - Within a reply every underrun grows the depth (`underrunGrowth`), so a bad first reply does
+ *   not underrun again and again before anything was learned.
+ */
+import { DelayHistory } from './delay-history';
+import type { JitterOptions, PlayoutPolicy } from './types';
+
+const GAP_BIN_MS = 5;
+const GAP_BINS = 1000; // 0 .. 5 s
+const GAP_QUANTILE = 0.99;
+const GAP_DECAY = 0.85; // per reply: about the last 6-7 replies weigh
+const GRID_RATIO = 1.08;
+
+export class DelayManager {
+  readonly policy: PlayoutPolicy;
+  private readonly minTarget: number;
+  private readonly maxTarget: number;
+  private readonly cost: number;
+  private readonly growth: number;
+  private readonly history: DelayHistory;
+  private readonly gaps = new Float64Array(GAP_BINS);
+  private gapTotal = 0;
+  private learned: number;
+  private current: number;
+  private dirty = false;
+  private lastArrival = -1;
+
+  constructor(options: JitterOptions = {}) {
+    this.policy = options.policy ?? 'adaptive';
+    this.minTarget = options.minTargetMs ?? 20;
+    this.maxTarget = options.maxTargetMs ?? 4000;
+    this.cost = options.underrunCostMs ?? 150;
+    this.growth = options.underrunGrowth ?? 1.5;
+    this.history = new DelayHistory(Math.max(1, options.historyReplies ?? 8));
+    this.learned = this.clamp(options.initialTargetMs ?? 60);
+    this.current = this.learned;
+  }
+
+  /** The depth (ms of queued audio) the policy waits for before it starts or resumes. */
+  get targetMs(): number {
+    const p = this.policy;
+    if (p === 'adaptive') return this.current;
+    if (p === 'on-arrival') return 0;
+    if ('prebufferMs' in p) return p.prebufferMs;
+    return p.fixedStartMs;
+  }
+
+  /** Replies learned from so far. */
+  get learnedReplies(): number {
+    return this.history.replies;
+  }
+
+  /** A new reply begins (before its first frame is recorded). */
+  beginReply(): void {
+    if (this.dirty) this.relearn();
+    this.current = this.learned;
+    this.lastArrival = -1;
+    this.history.begin();
+  }
+
+  /** A frame of `audioMs` arrived at `nowMs`. */
+  arrival(nowMs: number, audioMs: number): void {
+    this.history.arrival(nowMs, audioMs);
+    if (this.lastArrival >= 0) {
+      const bin = Math.min(GAP_BINS - 1, Math.max(0, Math.floor((nowMs - this.lastArrival) / GAP_BIN_MS)));
+      this.gaps[bin]! += 1;
+      this.gapTotal += 1;
+    }
+    this.lastArrival = nowMs;
+  }
+
+  /** The buffer ran dry with the reply not ended. */
+  underrun(): void {
+    this.current = this.clamp(this.current * this.growth);
+  }
+
+  /** The reply ended (played out or interrupted): learn from it. */
+  endReply(): void {
+    this.history.end();
+    for (let i = 0; i < GAP_BINS; i++) this.gaps[i]! *= GAP_DECAY;
+    this.gapTotal *= GAP_DECAY;
+    this.dirty = true;
+  }
+
+  /** Start now? `sinceFirstMs`: time since the reply's first frame arrived. */
+  shouldStart(bufferedMs: number, sinceFirstMs: number, ended: boolean): boolean {
+    if (ended) return true;
+    const p = this.policy;
+    if (p !== 'adaptive' && p !== 'on-arrival' && 'fixedStartMs' in p) return bufferedMs > 0 && sinceFirstMs >= p.fixedStartMs;
+    return bufferedMs > 0 && bufferedMs >= this.targetMs;
+  }
+
+  /** Resume after an underrun now? */
+  shouldResume(bufferedMs: number, ended: boolean): boolean {
+    if (ended) return true;
+    const p = this.policy;
+    if (p !== 'adaptive' && p !== 'on-arrival' && 'fixedStartMs' in p) return bufferedMs > 0;
+    return bufferedMs > 0 && bufferedMs >= this.targetMs;
+  }
+
+  /** Recomputes the learned depth from the history (only between replies, never per quantum). */
+  relearn(): void {
+    this.dirty = false;
+    const n = this.history.replies;
+    if (n === 0) return;
+    const minutes = Math.max(this.history.minutes, 1e-6);
+    let best = this.minTarget;
+    let bestCost = Infinity;
+    for (let d = this.minTarget; d <= this.maxTarget; d *= GRID_RATIO) {
+      const c = d + (this.cost * this.history.underrunsAt(d)) / minutes;
+      if (c < bestCost) {
+        bestCost = c;
+        best = d;
+      }
+    }
+    this.learned = this.clamp(Math.max(best * (1 + 0.5 / Math.sqrt(n)), this.gapQuantile()));
+  }
+
+  /** Upper edge of the bin holding the 99% quantile of inter-arrival gaps (0 when none seen). */
+  gapQuantile(): number {
+    if (this.gapTotal <= 0) return 0;
+    const want = this.gapTotal * GAP_QUANTILE;
+    let acc = 0;
+    for (let i = 0; i < GAP_BINS; i++) {
+      acc += this.gaps[i]!;
+      if (acc >= want) return (i + 1) * GAP_BIN_MS;
+    }
+    return GAP_BINS * GAP_BIN_MS;
+  }
+
+  private clamp(ms: number): number {
+    return Math.min(this.maxTarget, Math.max(this.minTarget, ms));
+  }
+}

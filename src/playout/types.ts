@@ -1,0 +1,103 @@
+/**
+ * Public types of the playout core, the simulator and the Player.
+ */
+
+/** Where playback of a reply stopped: which frame, how far into it, how much in total. */
+export interface PlayedPosition {
+  /** `order` of the frame being heard last; 0 when nothing of the reply was played. */
+  order: number;
+  /** Samples of that frame that were heard, counted at the frame's own sample rate. */
+  sampleOffset: number;
+  /** Milliseconds of the reply's audio that were played (fade-outs included). */
+  playedMs: number;
+}
+
+/** What the playout is doing now. `draining`: the reply has ended and its queue is playing out. */
+export type PlayoutState = 'idle' | 'buffering' | 'playing' | 'underrun' | 'draining';
+
+/** Live statistics of a playout core (and of the Player, which mirrors them). */
+export interface PlayerStats {
+  /** Audio queued and not yet played, in ms (current reply and any queued after it). */
+  bufferedMs: number;
+  /** The depth the policy waits for before it starts or resumes, in ms. */
+  targetMs: number;
+  /** Underruns since the core was created (all replies of the session). */
+  underruns: number;
+  /** Total silence caused by underruns, in ms. */
+  underrunMs: number;
+  /** Audio played since the core was created, in ms. */
+  playedMs: number;
+  /** What the playout is doing. */
+  state: PlayoutState;
+}
+
+/**
+ * How the playout decides when to start and resume.
+ * - `'adaptive'` (default): learned from the arrival jitter measured over the session.
+ * - `'on-arrival'`: start and resume as soon as any audio is queued (what most players do).
+ * - `{ prebufferMs }`: start and resume once that much audio is queued (a fixed prebuffer).
+ * - `{ fixedStartMs }`: start that many ms after the reply's first frame arrived; resume as soon as
+ *   audio is queued again.
+ */
+export type PlayoutPolicy = 'adaptive' | 'on-arrival' | { prebufferMs: number } | { fixedStartMs: number };
+
+/** Tuning of the adaptive jitter buffer. The defaults need no tuning per network. */
+export interface JitterOptions {
+  /** Start/resume policy. Default `'adaptive'`. */
+  policy?: PlayoutPolicy;
+  /** Depth used before anything was learned, in ms. Default 60. */
+  initialTargetMs?: number;
+  /** Smallest depth the adaptive policy uses, in ms. Default 20. */
+  minTargetMs?: number;
+  /** Largest depth the adaptive policy uses, in ms. Default 4000. */
+  maxTargetMs?: number;
+  /**
+   * What one underrun per minute of audio is worth in ms of added depth when the adaptive policy
+   * weighs delay against underruns. Default 150.
+   */
+  underrunCostMs?: number;
+  /** Replies of the session kept for learning. Default 8. */
+  historyReplies?: number;
+  /** Factor the depth grows by after each underrun within a reply. Default 1.5. */
+  underrunGrowth?: number;
+}
+
+/** One frame handed to the playout: planar channels at the frame's own rate. */
+export interface PlayoutFrame {
+  /** One Float32Array per channel, all of the same length. */
+  channels: Float32Array[];
+  /** The frame's sample rate in Hz. */
+  sampleRate: number;
+  /** The frame's `order` within its reply. */
+  order: number;
+}
+
+/** A streaming sample-rate converter for one channel (talstream's `Resampler` has this shape). */
+export interface ChannelResampler {
+  /** Converts the next input block; returns the output it completes. */
+  process(input: Float32Array): Float32Array;
+  /** Ends the stream and returns the held-back tail. */
+  flush(): Float32Array;
+}
+
+/** Makes one resampler per output channel. */
+export type ResamplerFactory = (fromRate: number, toRate: number) => ChannelResampler;
+
+/** Kinds of events a playout core queues for its driver. */
+export type PlayoutEventType = 'audio-start' | 'underrun' | 'resume' | 'ended';
+
+/** One event, filled into a caller-owned record so that polling allocates nothing. */
+export interface PlayoutEventRecord {
+  type: PlayoutEventType;
+  replyId: number;
+  /** Index of the sample, inside the render quantum that raised it, where the event happened. */
+  atSample: number;
+  /** For `ended`: the final position. */
+  order: number;
+  sampleOffset: number;
+  playedMs: number;
+  /** For `ended`: underruns during this reply. */
+  underruns: number;
+  /** For `ended`: true when the reply was interrupted rather than played out. */
+  interrupted: boolean;
+}
