@@ -34,7 +34,10 @@ export interface BuiltReply {
 }
 export function rng(seed: number): () => number;
 export function concat(parts: Uint8Array[]): Uint8Array;
-export function buildReply(r: () => number, codec: FuzzCodec): BuiltReply;
+export function buildReply(r: () => number, codec: FuzzCodec, opts?: { sampleRate?: number; channels?: number }): BuiltReply;
+export function mutate(r: () => number, reply: BuiltReply, codec: FuzzCodec): { bytes: Uint8Array; kinds: string[]; damage: number };
+export function chunks(r: () => number, b: Uint8Array, maxChunk: number): Uint8Array[];
+export function source(r: () => number, parts: Uint8Array[]): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 export const MUTATIONS: Record<string, (r: () => number, b: Uint8Array, frames: BuiltReply['frames'], codec: FuzzCodec) => Uint8Array>;
 export function runCase(seed: number, codec: FuzzCodec): Promise<FuzzOutcome>;
 export function fuzz(codec: FuzzCodec, cases: number, firstSeed?: number): Promise<FuzzSummary>;

@@ -25,20 +25,20 @@ const EXTRAS = [{}, { voice: 'nova', nested: { a: [1, 2, { b: null }] } }, { __p
  * frames, unicode captions, extra fields), `sign` 1, 2, ..., 3 on the last.
  * @returns {{ bytes: Uint8Array, frames: { offset: number, end: number, headerEnd: number }[] }}
  */
-export function buildReply(r, codec) {
+export function buildReply(r, codec, opts = {}) {
   const n = int(r, 1, 6);
   const parts = [];
   const frames = [];
   let offset = 0;
   for (let i = 0; i < n; i++) {
-    const channels = int(r, 1, 3);
+    const channels = opts.channels ?? int(r, 1, 3);
     const count = r() < 0.1 ? 0 : int(r, 1, 200);
     const samples = new Int16Array(count * channels);
     for (let k = 0; k < samples.length; k++) samples[k] = int(r, -32768, 32767);
     const header = {
       ...pick(r, EXTRAS),
       audioType: r() < 0.3 ? 'int32' : 'int16',
-      sampleRate: pick(r, RATES),
+      sampleRate: opts.sampleRate ?? pick(r, RATES),
       channels,
       answer: pick(r, TEXTS),
       question: i === 0 ? 'what did I say?' : '',
@@ -160,8 +160,29 @@ function firstDifference(a, b) {
   return a.length === b.length ? Infinity : n;
 }
 
+/**
+ * Applies one mutation (80 %) or two to three, to a reply from {@link buildReply}.
+ * `damage` is the first byte where the result differs from the original (Infinity if none).
+ */
+export function mutate(r, reply, codec) {
+  let bytes = reply.bytes;
+  const kinds = [];
+  for (let m = r() < 0.8 ? 1 : int(r, 2, 3); m > 0; m--) {
+    const kind = pick(r, KINDS);
+    kinds.push(kind);
+    // Later mutations aim at the original frame table; once the bytes moved they are just noise.
+    try {
+      bytes = MUTATIONS[kind](r, bytes, reply.frames, codec);
+    } catch {
+      // 'bad-field' cannot parse a header an earlier mutation broke: flip bits instead.
+      bytes = MUTATIONS['bit-flip'](r, bytes);
+    }
+  }
+  return { bytes, kinds, damage: firstDifference(reply.bytes, bytes) };
+}
+
 /** Splits into chunks of 1..maxChunk bytes; empty chunks appear now and then (a read may be empty). */
-function chunks(r, b, maxChunk) {
+export function chunks(r, b, maxChunk) {
   const out = [];
   for (let at = 0; at < b.length; ) {
     if (r() < 0.02) out.push(new Uint8Array(0));
@@ -173,7 +194,7 @@ function chunks(r, b, maxChunk) {
   return out;
 }
 
-function source(r, parts) {
+export function source(r, parts) {
   if (r() < 0.5) {
     return new ReadableStream({
       pull(c) {
@@ -209,20 +230,7 @@ export async function runCase(seed, codec) {
       payload: view.subarray(8 + h),
     });
   }
-  let bytes = reply.bytes;
-  const kinds = [];
-  for (let m = r() < 0.8 ? 1 : int(r, 2, 3); m > 0; m--) {
-    const kind = pick(r, KINDS);
-    kinds.push(kind);
-    // Later mutations aim at the original frame table; once the bytes moved they are just noise.
-    try {
-      bytes = MUTATIONS[kind](r, bytes, reply.frames, codec);
-    } catch {
-      // 'bad-field' cannot parse a header an earlier mutation broke: flip bits instead.
-      bytes = MUTATIONS['bit-flip'](r, bytes);
-    }
-  }
-  const damage = firstDifference(reply.bytes, bytes);
+  const { bytes, kinds, damage } = mutate(r, reply, codec);
   const largest = Math.max(...reply.frames.map((f) => f.end - f.offset));
   const maxFrameBytes = r() < 0.5 ? undefined : largest + int(r, 0, 4096);
   const maxChunk = pick(r, [1, 3, 17, 256, 4096, 1 << 20]);
