@@ -1,1 +1,108 @@
-// Registers 'talstream-playback' (see the playback issue).
+// Registers 'talstream-playback': runs the pure PlayoutCore (src/playout) on the audio clock.
+// Frames come as transferred Float32Arrays and are acknowledged; events (audio-start, underrun,
+// resume, ended) are posted when they happen; stats at most every statsIntervalMs (default 100 ms).
+// process() allocates nothing in steady state: the core renders in place and events are polled
+// into one reusable record (only the rare event/stats messages allocate).
+import { PlayoutCore } from '../src/playout/playout-core';
+import { newEventRecord } from '../src/playout/playout-events';
+import {
+  PLAYBACK_PROCESSOR,
+  type PlaybackCommand,
+  type PlaybackMessage,
+  type PlaybackProcessorOptions,
+} from '../src/playout/playback-protocol';
+
+class PlaybackProcessor extends AudioWorkletProcessor {
+  private readonly core: PlayoutCore;
+  private readonly ev = newEventRecord();
+  private readonly statsEveryMs: number;
+  private lastStatsMs = -Infinity;
+  private lastState = '';
+  private alive = true;
+
+  constructor(options: { processorOptions?: PlaybackProcessorOptions }) {
+    super(options);
+    const o = options.processorOptions ?? { channels: 1 };
+    this.core = new PlayoutCore({ sampleRate, channels: o.channels, jitter: o.jitter, volume: o.volume, fadeMs: o.fadeMs });
+    this.statsEveryMs = o.statsIntervalMs ?? 100;
+    this.port.onmessage = (e: MessageEvent<PlaybackCommand>) => this.command(e.data);
+  }
+
+  private post(msg: PlaybackMessage): void {
+    this.port.postMessage(msg);
+  }
+
+  private command(cmd: PlaybackCommand): void {
+    try {
+      switch (cmd.type) {
+        case 'begin':
+          this.core.begin(cmd.replyId);
+          this.post({ type: 'ack', seq: cmd.seq });
+          break;
+        case 'frame': {
+          const result = this.core.push(cmd, cmd.replyId, currentTime * 1000);
+          this.post({ type: 'ack', seq: cmd.seq, result });
+          break;
+        }
+        case 'end':
+          this.core.end(cmd.replyId);
+          this.post({ type: 'ack', seq: cmd.seq });
+          break;
+        case 'interrupt': {
+          const position = this.core.interrupt();
+          this.post({ type: 'ack', seq: cmd.seq, position });
+          break;
+        }
+        case 'volume':
+          this.core.volume = cmd.value;
+          this.post({ type: 'ack', seq: cmd.seq });
+          break;
+        case 'stats':
+          this.post({ type: 'ack', seq: cmd.seq, stats: this.core.stats() });
+          break;
+        case 'destroy':
+          this.alive = false;
+          this.post({ type: 'ack', seq: cmd.seq });
+          this.port.onmessage = null;
+          break;
+      }
+    } catch (err) {
+      this.post({ type: 'ack', seq: cmd.seq, error: err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err) });
+    }
+  }
+
+  process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    if (!this.alive) return false;
+    const out = outputs[0];
+    if (!out || out.length === 0) return true;
+    const nowMs = currentTime * 1000;
+    this.core.render(out, nowMs);
+    const ev = this.ev;
+    while (this.core.nextEvent(ev)) {
+      const timeMs = nowMs + (ev.atSample * 1000) / sampleRate;
+      if (ev.type === 'ended') {
+        this.post({
+          type: 'event',
+          event: 'ended',
+          replyId: ev.replyId,
+          timeMs,
+          position: { order: ev.order, sampleOffset: ev.sampleOffset, playedMs: ev.playedMs },
+          underruns: ev.underruns,
+          interrupted: ev.interrupted,
+        });
+      } else {
+        this.post({ type: 'event', event: ev.type, replyId: ev.replyId, timeMs });
+      }
+    }
+    // Stats: on a state change, else at most every statsEveryMs while something is open.
+    const state = this.core.openReplies > 0 ? 'busy' : 'idle';
+    if (state !== this.lastState || (state === 'busy' && nowMs - this.lastStatsMs >= this.statsEveryMs)) {
+      this.lastState = state;
+      this.lastStatsMs = nowMs;
+      this.post({ type: 'stats', stats: this.core.stats() });
+    }
+    return true;
+  }
+}
+
+registerProcessor(PLAYBACK_PROCESSOR, PlaybackProcessor);

@@ -1,0 +1,312 @@
+/**
+ * Player: the main-thread side of streamed playback. It owns one AudioWorkletNode running the
+ * 'talstream-playback' processor (the PlayoutCore on the audio clock) and talks to it by messages
+ * with transferred buffers. Positions, underruns and ends are measured on the audio thread and
+ * arrive as events, which is why `interrupt()` and `whenEnded()` return promises.
+ */
+import { loadWorklet } from '../audio/worklet-loader';
+import { Emitter } from '../emitter';
+import { TalStreamError } from '../errors';
+import {
+  PLAYBACK_PROCESSOR,
+  type PlaybackCommand,
+  type PlaybackMessage,
+  type PlaybackProcessorOptions,
+} from './playback-protocol';
+import type { JitterOptions, PlayedPosition, PlayerStats } from './types';
+
+export type { JitterOptions, PlayedPosition, PlayerStats } from './types';
+
+/** How a reply finished. */
+export interface ReplyEnd {
+  /** Where playback stopped (the last frame heard and how far into it). */
+  position: PlayedPosition;
+  /** Underruns during this reply. */
+  underruns: number;
+  /** Milliseconds of the reply's audio played. */
+  playedMs: number;
+  /** True when the reply was cut by `interrupt()` (or `destroy()`). */
+  interrupted: boolean;
+}
+
+/** Events of a {@link Player}. */
+export interface PlayerEvents {
+  /** The first sample of a reply is playing. */
+  'audio-start': { replyId: number };
+  /** The buffer ran dry in the middle of a reply (it will resume when enough audio is queued). */
+  underrun: { replyId: number };
+  /** Playback resumed after an underrun. */
+  resume: { replyId: number };
+  /** A reply finished: played out after `endReply`, or interrupted. */
+  ended: { replyId: number; position: PlayedPosition; underruns: number; playedMs: number; interrupted: boolean };
+  /** Live figures, at most about 10 per second while something plays. */
+  stats: PlayerStats;
+  /** A failure (e.g. a frame the processor refused as malformed). */
+  error: TalStreamError;
+}
+
+/** Options of {@link Player.create}. */
+export interface PlayerOptions {
+  /** Where the audio goes; default `context.destination`. Must belong to the same context. */
+  destination?: AudioNode;
+  /** Initial volume (linear gain, >= 0). Default 1. */
+  volume?: number;
+  /** Jitter buffer policy and tuning (defaults need no tuning). */
+  jitter?: JitterOptions;
+  /** Self-hosted worklet file, for pages whose CSP forbids blob: and data: module URLs. */
+  workletUrl?: string;
+  /** Output channels (1 or 2). Default 1: mono replies go to every speaker either way. */
+  channels?: 1 | 2;
+  /** Fade length at start/resume/underrun edges, ms. Default 5. */
+  fadeMs?: number;
+}
+
+type Pending = { resolve: (m: Extract<PlaybackMessage, { type: 'ack' }>) => void; reject: (e: unknown) => void };
+
+export class Player extends Emitter<PlayerEvents> {
+  /** The AudioWorkletNode that plays (connect it elsewhere if you like; it starts connected to `destination`). */
+  readonly node: AudioWorkletNode;
+  readonly context: BaseAudioContext;
+  private seq = 0;
+  private replyCounter = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly enders = new Map<number, { resolve: (e: ReplyEnd) => void; reject: (e: unknown) => void; promise: Promise<ReplyEnd> }>();
+  private readonly endedResults = new Map<number, ReplyEnd>();
+  private lastStats: PlayerStats = { bufferedMs: 0, targetMs: 0, underruns: 0, underrunMs: 0, playedMs: 0, state: 'idle' };
+  private vol: number;
+  private destroyed = false;
+  private tapNode: MediaStreamAudioDestinationNode | null = null;
+
+  /** Loads the worklet module (once per context) and creates a Player on `context`. */
+  static async create(context: BaseAudioContext, options: PlayerOptions = {}): Promise<Player> {
+    await loadWorklet(context, { workletUrl: options.workletUrl });
+    return new Player(context, options);
+  }
+
+  /** Use {@link Player.create} unless the worklet module is already loaded on `context`. */
+  constructor(context: BaseAudioContext, options: PlayerOptions = {}) {
+    super();
+    const channels = options.channels ?? 1;
+    if (channels !== 1 && channels !== 2) throw new TalStreamError('bad-argument', `channels must be 1 or 2, got ${String(channels)}`);
+    this.vol = checkVolume(options.volume ?? 1);
+    this.context = context;
+    const processorOptions: PlaybackProcessorOptions = { channels, jitter: options.jitter, volume: this.vol, fadeMs: options.fadeMs };
+    this.node = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [channels],
+      processorOptions,
+    });
+    this.node.port.onmessage = (e: MessageEvent<PlaybackMessage>) => this.message(e.data);
+    this.node.connect(options.destination ?? context.destination);
+  }
+
+  /** Opens a new reply and returns its id; its frames follow with {@link Player.enqueue}. */
+  startReply(): number {
+    this.alive();
+    const replyId = ++this.replyCounter;
+    void this.send({ type: 'begin', seq: 0, replyId }).catch(() => {});
+    return replyId;
+  }
+
+  /**
+   * Queues one frame of reply `replyId`. The channel buffers are transferred to the audio thread
+   * (the arrays are detached afterwards; views into a larger buffer are copied first). Frames play
+   * in `order`; duplicates and frames of a finished or interrupted reply are dropped.
+   */
+  enqueue(replyId: number, audio: { channels: Float32Array[]; sampleRate: number; order: number }): void {
+    this.ackOf(this.enqueueAcked(replyId, audio));
+  }
+
+  /** {@link Player.enqueue} that resolves once the processor has queued the frame, with its verdict. */
+  enqueueAcked(replyId: number, audio: { channels: Float32Array[]; sampleRate: number; order: number }): Promise<string> {
+    this.alive();
+    if (!audio || !Array.isArray(audio.channels) || audio.channels.length === 0) {
+      return Promise.reject(new TalStreamError('bad-argument', 'enqueue: audio.channels must be a non-empty array of Float32Array'));
+    }
+    const channels = audio.channels.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && !(c.buffer instanceof SharedArrayBufferCtor()) ? c : c.slice()));
+    // The same buffer twice (mono duplicated) can be transferred only once.
+    const transfer = [...new Set(channels.map((c) => c.buffer as ArrayBuffer))];
+    return this.send({ type: 'frame', seq: 0, replyId, order: audio.order, sampleRate: audio.sampleRate, channels }, transfer).then((a) => a.result ?? 'queued');
+  }
+
+  /** No more frames for `replyId`: it plays out, then `ended` fires and `whenEnded` resolves. */
+  endReply(replyId: number): void {
+    this.alive();
+    this.ackOf(this.send({ type: 'end', seq: 0, replyId }));
+  }
+
+  /** {@link Player.endReply} that resolves once the processor has applied it. */
+  endReplyAcked(replyId: number): Promise<void> {
+    this.alive();
+    return this.send({ type: 'end', seq: 0, replyId }).then(() => undefined);
+  }
+
+  /** Resolves when reply `replyId` has finished (played out or interrupted). */
+  whenEnded(replyId: number): Promise<ReplyEnd> {
+    const done = this.endedResults.get(replyId);
+    if (done) return Promise.resolve(done);
+    if (this.destroyed) return Promise.reject(new TalStreamError('destroyed', 'Player was destroyed'));
+    let e = this.enders.get(replyId);
+    if (!e) {
+      let resolve!: (v: ReplyEnd) => void;
+      let reject!: (err: unknown) => void;
+      const promise = new Promise<ReplyEnd>((res, rej) => ((resolve = res), (reject = rej)));
+      e = { resolve, reject, promise };
+      this.enders.set(replyId, e);
+    }
+    return e.promise;
+  }
+
+  /**
+   * Fades out what plays now (<= 10 ms), drops every queued frame and resolves with the exact
+   * position the fade ends at, measured on the audio thread: the frame `order`, the samples of it
+   * heard (in its own rate) and the ms played. A promise because that position lives on the audio
+   * thread. `order` is 0 when nothing was playing.
+   */
+  async interrupt(): Promise<PlayedPosition> {
+    this.alive();
+    const ack = await this.send({ type: 'interrupt', seq: 0 });
+    return ack.position ?? { order: 0, sampleOffset: 0, playedMs: 0 };
+  }
+
+  /** Output volume (linear gain >= 0); changes glide over a few ms. */
+  get volume(): number {
+    return this.vol;
+  }
+  set volume(v: number) {
+    this.vol = checkVolume(v);
+    if (!this.destroyed) this.ackOf(this.send({ type: 'volume', seq: 0, value: this.vol }));
+  }
+
+  /** The latest stats the processor sent (updated at most ~10 times a second). */
+  get stats(): PlayerStats {
+    return { ...this.lastStats };
+  }
+
+  /** Asks the processor for fresh stats now. */
+  async fetchStats(): Promise<PlayerStats> {
+    this.alive();
+    const ack = await this.send({ type: 'stats', seq: 0 });
+    if (ack.stats) this.lastStats = ack.stats;
+    return { ...this.lastStats };
+  }
+
+  /**
+   * A MediaStream of what the player outputs (for recording or lip-sync), on an AudioContext.
+   * The same stream is returned on every call.
+   */
+  tap(): MediaStream {
+    this.alive();
+    const ctx = this.context as AudioContext;
+    if (typeof ctx.createMediaStreamDestination !== 'function') {
+      throw new TalStreamError('unsupported', 'tap() needs a real-time AudioContext (an OfflineAudioContext has no MediaStream output)');
+    }
+    if (!this.tapNode) {
+      this.tapNode = ctx.createMediaStreamDestination();
+      this.node.connect(this.tapNode);
+    }
+    return this.tapNode.stream;
+  }
+
+  /**
+   * Routes the context's output to another device where the browser supports
+   * `AudioContext.setSinkId` (it moves the whole context, every sound on it).
+   */
+  async setSinkId(id: string): Promise<void> {
+    this.alive();
+    const ctx = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (typeof ctx.setSinkId !== 'function') throw new TalStreamError('unsupported', 'This browser cannot choose the audio output device (AudioContext.setSinkId)');
+    await ctx.setSinkId(id);
+  }
+
+  /** Stops the processor, disconnects, rejects pending promises with `destroyed`. Idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    try {
+      this.node.port.postMessage({ type: 'destroy', seq: ++this.seq } satisfies PlaybackCommand);
+    } catch {
+      // The port may already be closed with its context.
+    }
+    this.node.port.onmessage = null;
+    try {
+      this.node.disconnect();
+    } catch {
+      // Already disconnected.
+    }
+    this.tapNode = null;
+    const err = new TalStreamError('destroyed', 'Player was destroyed');
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const e of this.enders.values()) e.reject(err);
+    this.enders.clear();
+    this.removeAllListeners();
+  }
+
+  private send(cmd: PlaybackCommand, transfer: Transferable[] = []): Promise<Extract<PlaybackMessage, { type: 'ack' }>> {
+    const seq = ++this.seq;
+    cmd.seq = seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      try {
+        this.node.port.postMessage(cmd, transfer);
+      } catch (err) {
+        this.pending.delete(seq);
+        reject(new TalStreamError('bad-argument', `Could not send to the playback processor: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
+      }
+    });
+  }
+
+  /** Fire-and-forget commands still report failures, as `error` events. */
+  private ackOf(p: Promise<unknown>): void {
+    p.catch((err) => {
+      if (!this.destroyed) this.emit('error', err instanceof TalStreamError ? err : new TalStreamError('bad-argument', String(err), { cause: err }));
+    });
+  }
+
+  private message(m: PlaybackMessage): void {
+    if (m.type === 'ack') {
+      const p = this.pending.get(m.seq);
+      if (!p) return;
+      this.pending.delete(m.seq);
+      if (m.error) p.reject(new TalStreamError('bad-argument', `Playback processor refused a command: ${m.error}`));
+      else p.resolve(m);
+    } else if (m.type === 'stats') {
+      this.lastStats = m.stats;
+      this.emit('stats', { ...m.stats });
+    } else if (m.type === 'event') {
+      if (m.event === 'ended') {
+        const end: ReplyEnd = {
+          position: m.position ?? { order: 0, sampleOffset: 0, playedMs: 0 },
+          underruns: m.underruns ?? 0,
+          playedMs: m.position?.playedMs ?? 0,
+          interrupted: m.interrupted ?? false,
+        };
+        // Keep a few results for late whenEnded() calls; bounded.
+        this.endedResults.set(m.replyId, end);
+        if (this.endedResults.size > 32) this.endedResults.delete(this.endedResults.keys().next().value!);
+        const e = this.enders.get(m.replyId);
+        this.enders.delete(m.replyId);
+        this.emit('ended', { replyId: m.replyId, ...end });
+        e?.resolve(end);
+      } else {
+        this.emit(m.event, { replyId: m.replyId });
+      }
+    }
+  }
+
+  private alive(): void {
+    if (this.destroyed) throw new TalStreamError('destroyed', 'Player was destroyed');
+  }
+}
+
+function checkVolume(v: number): number {
+  if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new TalStreamError('bad-argument', `volume must be a finite number >= 0, got ${String(v)}`);
+  return v;
+}
+
+/** SharedArrayBuffer cannot be transferred; its constructor may not exist (no cross-origin isolation). */
+function SharedArrayBufferCtor(): new (n: number) => unknown {
+  return (typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class Never {}) as new (n: number) => unknown;
+}
