@@ -277,33 +277,50 @@ export class Take extends Emitter<TakeEvents> implements AsyncIterable<Uint8Arra
     w?.();
   }
 
-  /** The frames, in order. A take can be iterated once; breaking out of the loop aborts it. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    if (this.iterated) throw new TalStreamError('bad-argument', 'a take can be read only once');
+  /**
+   * The frames, in order. A take can be iterated once. Leaving the loop early (or `return()` on
+   * the iterator, even while a `next()` is pending) aborts the take at once.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array, void, undefined> {
+    if (this.iterated) {
+      const err = new TalStreamError('bad-argument', 'a take can be read only once');
+      return { next: () => Promise.reject(err) };
+    }
     this.iterated = true;
-    let completed = false;
-    try {
+    let closed = false;
+    const done = (): IteratorResult<Uint8Array, void> => ({ done: true, value: undefined });
+    const next = async (): Promise<IteratorResult<Uint8Array, void>> => {
       for (;;) {
+        if (closed) return done();
         if (this.head < this.queue.length) {
-          const next = this.queue[this.head]!;
+          const value = this.queue[this.head]!;
           this.queue[this.head++] = EMPTY;
           // Compact now and then: O(1) amortised per frame, memory released as frames are read.
           if (this.head > 64 && this.head * 2 > this.queue.length) {
             this.queue = this.queue.slice(this.head);
             this.head = 0;
           }
-          yield next;
-          continue;
+          return { done: false, value };
         }
-        if (this.failure) throw this.failure;
+        if (this.failure) {
+          closed = true;
+          throw this.failure;
+        }
         if (this.state === 'ended') {
-          completed = true;
-          return;
+          closed = true;
+          return done();
         }
         await new Promise<void>((resolve) => (this.wake = resolve));
       }
-    } finally {
-      if (!completed && !this.failure) this.abort(new TalStreamError('aborted', 'the take\'s reader stopped reading'));
-    }
+    };
+    const stop = async (): Promise<IteratorResult<Uint8Array, void>> => {
+      if (!closed) {
+        closed = true;
+        if (this.state !== 'ended') this.abort(new TalStreamError('aborted', "the take's reader stopped reading"));
+        this.wakeReader();
+      }
+      return done();
+    };
+    return { next, return: stop };
   }
 }

@@ -121,3 +121,15 @@ describe('Take', () => {
     expect(() => new Take({ frameMs: 0 })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
   });
 });
+
+describe('Take iterator return()', () => {
+  it('aborts the take at once even while a next() is pending', async () => {
+    const take = new Take();
+    const it = take[Symbol.asyncIterator]();
+    const pending = it.next();
+    await it.return!();
+    expect(take.status).toBe('ended');
+    expect(await pending).toEqual({ done: true, value: undefined });
+    await expect(take.done).rejects.toMatchObject({ code: 'aborted' });
+  });
+});
