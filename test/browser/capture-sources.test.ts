@@ -1,0 +1,106 @@
+import { describe, expect, inject, it } from 'vitest';
+import { toFrameStream, recordMediaStream, type AudioSource, type FrameStreamOptions } from '../../src/capture/sources';
+import { readWav } from '../../src/protocol/wav';
+import { concat, decodeAll, fitSine, sleep, zeroCrossingHz } from './capture-helpers';
+
+async function collect(source: AudioSource, opts?: FrameStreamOptions): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const f of toFrameStream(source, opts)) out.push(f);
+  return out;
+}
+
+async function fixture(): Promise<Blob> {
+  const res = await fetch(`${inject('staticOrigin')}/test/fixtures/fake-mic-440hz.wav`);
+  expect(res.ok).toBe(true);
+  return res.blob();
+}
+
+const same = (a: Uint8Array[], b: Uint8Array[]) => a.length === b.length && a.every((f, i) => f.length === b[i]!.length && f.every((v, j) => v === b[i]![j]));
+
+describe('audio sources -> TALAudio frames (Chromium)', () => {
+  it('a WAV Blob (48 kHz, 3 s) becomes 150 frames of 20 ms at 16 kHz + an empty sign-3 frame, holding the 440 Hz tone', async () => {
+    const frames = decodeAll(await collect(await fixture(), { question: 'file' }));
+    expect(frames.length).toBe(151);
+    frames.forEach((f, i) => {
+      expect(f.header.order).toBe(i + 1);
+      expect(f.header.sign).toBe(i === 0 ? 1 : i === 150 ? 3 : 2);
+      expect(f.header.sampleRate).toBe(16000);
+      expect(f.header.question).toBe('file');
+      expect(f.samples.length).toBe(i === 150 ? 0 : 320);
+    });
+    const audio = concat(frames.map((f) => f.samples));
+    expect(Math.abs(zeroCrossingHz(audio, 16000, 400, audio.length - 400) - 440)).toBeLessThan(0.05);
+    const fit = fitSine(audio, 16000, 440, 400, audio.length - 400);
+    expect(Math.abs(fit.amp - 0.5)).toBeLessThan(0.001);
+    expect(20 * Math.log10(fit.residual / fit.amp)).toBeLessThan(-60);
+  });
+
+  it('ArrayBuffer, Uint8Array, {samples, sampleRate} and an AudioBuffer of the same audio give identical frames', async () => {
+    const blob = await fixture();
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    const ref = await collect(blob);
+    const wav = readWav(bytes);
+    const buffer = new AudioBuffer({ length: wav.channels[0]!.length, sampleRate: wav.sampleRate, numberOfChannels: 1 });
+    buffer.copyToChannel(wav.channels[0]! as Float32Array<ArrayBuffer>, 0);
+    for (const source of [bytes.slice().buffer, bytes, { samples: wav.channels[0]!, sampleRate: wav.sampleRate }, buffer] as AudioSource[]) {
+      expect(same(await collect(source), ref)).toBe(true);
+    }
+  });
+
+  it('keepRate keeps 48 kHz (960-sample frames); int32 frames; a stereo buffer is mixed to mono', async () => {
+    const blob = await fixture();
+    const kept = decodeAll(await collect(blob, { keepRate: true, audioType: 'int32' }));
+    expect(kept.length).toBe(151);
+    expect(kept[0]!.header.sampleRate).toBe(48000);
+    expect(kept[0]!.header.audioType).toBe('int32');
+    expect(kept[0]!.header.bitDepth).toBe(32);
+    expect(kept[0]!.samples.length).toBe(960);
+    const stereo = new AudioBuffer({ length: 1600, sampleRate: 16000, numberOfChannels: 2 });
+    stereo.getChannelData(0).fill(0.5);
+    stereo.getChannelData(1).fill(-0.25);
+    const mono = decodeAll(await collect(stereo));
+    expect(mono.length).toBe(6);
+    expect(Array.from(new Set(concat(mono.map((f) => f.samples))))).toEqual([0.125]);
+  });
+
+  it('null audio is a typed query: one sign-3 frame with only the question', async () => {
+    const frames = decodeAll(await collect(null, { question: 'what time is it?' }));
+    expect(frames.map((f) => [f.header.order, f.header.sign, f.header.question, f.samples.length])).toEqual([[1, 3, 'what time is it?', 0]]);
+  });
+
+  it('a live MediaStream (oscillator -> MediaStreamDestination) is captured through the worklet at 16 kHz', async () => {
+    const ctx = new AudioContext();
+    try {
+      await ctx.resume();
+      const osc = new OscillatorNode(ctx, { frequency: 1000 });
+      const gain = new GainNode(ctx, { gain: 0.25 });
+      const dest = ctx.createMediaStreamDestination();
+      osc.connect(gain).connect(dest);
+      osc.start();
+      const take = await recordMediaStream(ctx, dest.stream, { question: 'stream' });
+      const reading = (async () => { const o: Uint8Array[] = []; for await (const f of take) o.push(f); return o; })();
+      await sleep(600);
+      const r = await take.stop();
+      const frames = decodeAll(await reading);
+      expect(frames.length).toBe(r.frames);
+      expect(frames[frames.length - 1]!.header.sign).toBe(3);
+      const audio = concat(frames.map((f) => f.samples));
+      expect(audio.length).toBeGreaterThan(0.45 * 16000);
+      const lo = 1600, hi = audio.length - 400;
+      expect(Math.abs(zeroCrossingHz(audio, 16000, lo, hi) - 1000)).toBeLessThan(1);
+      expect(Math.abs(fitSine(audio, 16000, 1000, lo, hi).amp - 0.25)).toBeLessThan(0.01);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('bad input: non-WAV bytes without a context -> bad-wav; undecodable with a context -> bad-wav; unknown object -> bad-argument; abort -> aborted', async () => {
+    await expect(collect(new Uint8Array([1, 2, 3, 4]))).rejects.toMatchObject({ code: 'bad-wav', offset: 0 });
+    const ctx = new OfflineAudioContext(1, 128, 16000);
+    await expect(collect(new Uint8Array(64).fill(7), { context: ctx })).rejects.toMatchObject({ code: 'bad-wav' });
+    await expect(collect({ nope: 1 } as unknown as AudioSource)).rejects.toMatchObject({ code: 'bad-argument' });
+    const truncated = new Uint8Array(await (await fixture()).arrayBuffer()).subarray(0, 30);
+    await expect(collect(truncated)).rejects.toMatchObject({ code: 'bad-wav' });
+    await expect(collect(await fixture(), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
+  });
+});
