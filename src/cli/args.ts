@@ -3,7 +3,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A command-line mistake: printed with the command's usage hint, exit code 2. */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
