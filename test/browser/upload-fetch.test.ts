@@ -126,6 +126,17 @@ describe('postFrames (real fetch in Chromium, loopback servers)', () => {
     }
   });
 
+  it("'auto' over HTTP/2 streams (one attempt, HTTP/2)", async () => {
+    const sent: Uint8Array[] = [];
+    const take = finishedTake(4, '', sent);
+    const modes: string[] = [];
+    const res = await postFrames({ url: `${inject('uploadH2Origin')}/upload?id=${nextId()}`, frames: take, onAttempt: (m) => modes.push(m) });
+    const attempt: Attempt = await res.json();
+    expect(modes).toEqual(['stream']);
+    expect(attempt.httpVersion).toBe('2.0');
+    expect(attempt.frames.map((f) => f.sha256)).toEqual(await Promise.all(sent.map(sha256)));
+  });
+
   it("'stream' over HTTP/1.1 fails with network (no fallback when streaming was demanded)", async () => {
     const err = await postFrames({ url: `${inject('uploadH1sOrigin')}/upload?id=${nextId()}`, frames: finishedTake(3), upload: 'stream' }).catch((e) => e);
     expect(err).toMatchObject({ name: 'TalStreamError', code: 'network' });
