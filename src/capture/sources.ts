@@ -7,7 +7,7 @@ import { TalStreamError } from '../errors';
 import { Resampler } from '../dsp/resampler';
 import { isRiffWave, readWav } from '../protocol/wav';
 import { CaptureNode } from './capture-node';
-import { Take } from './take';
+import { Take, type TakeOptions } from './take';
 
 /** Audio to send. `null` sends only the question (a typed query). */
 export type AudioSource =
@@ -119,12 +119,13 @@ function takeFromAudioBuffer(buffer: AudioBuffer, opts: FrameStreamOptions): Tak
 
 /**
  * Captures a live MediaStream (e.g. a WebRTC track or an element's captureStream()) in `context`:
- * a take that ends when every audio track ends, or when you call `take.stop()`.
+ * a take that ends when every audio track ends, when you call `take.stop()`, or by its `vad` /
+ * `endOfTurn` / `maxDurationMs`.
  */
 export async function recordMediaStream(
   context: BaseAudioContext,
   stream: MediaStream,
-  opts: Omit<FrameStreamOptions, 'context' | 'keepRate'> = {},
+  opts: Omit<FrameStreamOptions, 'context' | 'keepRate'> & Pick<TakeOptions, 'vad' | 'endOfTurn' | 'maxDurationMs'> = {},
 ): Promise<Take> {
   if (typeof (context as AudioContext).createMediaStreamSource !== 'function') {
     throw new TalStreamError('bad-argument', 'a MediaStream source needs an AudioContext in `context`');
@@ -145,6 +146,9 @@ export async function recordMediaStream(
       question: opts.question,
       fields: opts.fields,
       signal: opts.signal,
+      vad: opts.vad,
+      endOfTurn: opts.endOfTurn,
+      maxDurationMs: opts.maxDurationMs,
     },
     {
       stop: async () => {

@@ -104,3 +104,37 @@ describe('audio sources -> TALAudio frames (Chromium)', () => {
     await expect(collect(await fixture(), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
   });
 });
+
+describe('end of turn in the browser', () => {
+  it('the energy VAD starts sending with pre-roll at the voice and stops the take by itself after the hangover', async () => {
+    const ctx = new AudioContext();
+    try {
+      await ctx.resume();
+      const osc = new OscillatorNode(ctx, { frequency: 300 });
+      const gain = new GainNode(ctx, { gain: 0 });
+      const dest = ctx.createMediaStreamDestination();
+      osc.connect(gain).connect(dest);
+      osc.start();
+      const take = await recordMediaStream(ctx, dest.stream, { vad: { thresholdDb: -30, minSpeechMs: 40, preRollMs: 100, hangoverMs: 300 } });
+      const events: string[] = [];
+      take.on('speechstart', () => events.push('speechstart'));
+      take.on('speechend', () => events.push('speechend'));
+      // Silence 400 ms, "speech" (a 0.3 tone) 500 ms, then silence until the VAD ends the take.
+      const t = ctx.currentTime + 0.4;
+      gain.gain.setValueAtTime(0.3, t);
+      gain.gain.setValueAtTime(0, t + 0.5);
+      const reading = (async () => { const o: Uint8Array[] = []; for await (const f of take) o.push(f); return o; })();
+      const r = await take.done;
+      expect(r.reason).toBe('speech-end');
+      expect(events).toEqual(['speechstart', 'speechend']);
+      const audio = concat(decodeAll(await reading).map((f) => f.samples));
+      // Pre-roll (100 ms) + tone (500 ms) + hangover (300 ms), to a frame or two.
+      expect(Math.abs(r.durationMs - 900)).toBeLessThanOrEqual(40);
+      const onset = audio.findIndex((v) => Math.abs(v) > 0.05);
+      expect(Math.abs(onset - 1600)).toBeLessThanOrEqual(640); // tone starts ~100 ms in
+      expect(fitSine(audio, 16000, 300, onset + 800, onset + 7200).amp).toBeGreaterThan(0.28);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
