@@ -8,8 +8,9 @@
  * - The target is the depth that would have been best on the recent replies: each candidate
  *   depth is replayed against their recorded arrivals (a counterfactual, like NetEq's delay
  *   history but measured in the outcome we care about) and scored `depth + underrunCost *
- *   underruns per minute`. With few replies learned the choice is widened (1 + 0.5/sqrt(n)),
- *   since a short history under-counts rare stalls.
+ *   underruns per minute` (optionally widened while the history is short, `learningMargin`, and
+ *   smoothed over neighbouring depths, `smoothing`; both off by default: on the shared traces they
+ *   moved underruns from one network to another rather than removing them).
  * - Floor: a high quantile (99%) of the inter-arrival gaps, in a histogram that decays per reply,
  *   so the buffer always covers the ordinary gaps of the link, whatever the stalls.
  * - Within a reply every underrun grows the depth (`underrunGrowth`), so a bad first reply does
@@ -20,7 +21,6 @@ import type { JitterOptions, PlayoutPolicy } from './types';
 
 const GAP_BIN_MS = 5;
 const GAP_BINS = 1000; // 0 .. 5 s
-const GAP_QUANTILE = 0.99;
 const GAP_DECAY = 0.85; // per reply: about the last 6-7 replies weigh
 const GRID_RATIO = 1.08;
 
@@ -30,6 +30,11 @@ export class DelayManager {
   private readonly maxTarget: number;
   private readonly cost: number;
   private readonly growth: number;
+  private readonly margin: number;
+  private readonly gapQ: number;
+  private readonly smoothing: number;
+  private readonly grid: Float64Array;
+  private readonly gridUnderruns: Float64Array;
   private readonly history: DelayHistory;
   private readonly gaps = new Float64Array(GAP_BINS);
   private gapTotal = 0;
@@ -44,8 +49,15 @@ export class DelayManager {
     this.maxTarget = options.maxTargetMs ?? 4000;
     this.cost = options.underrunCostMs ?? 150;
     this.growth = options.underrunGrowth ?? 1.5;
+    this.margin = options.learningMargin ?? 0;
+    this.gapQ = options.gapQuantile ?? 0.99;
+    this.smoothing = Math.max(0, Math.round(options.smoothing ?? 0));
+    const n = Math.max(1, Math.floor(Math.log(this.maxTarget / this.minTarget) / Math.log(GRID_RATIO)) + 1);
+    this.grid = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.grid[i] = this.minTarget * GRID_RATIO ** i;
+    this.gridUnderruns = new Float64Array(n);
     this.history = new DelayHistory(Math.max(1, options.historyReplies ?? 8));
-    this.learned = this.clamp(options.initialTargetMs ?? 60);
+    this.learned = this.clamp(options.initialTargetMs ?? 150);
     this.current = this.learned;
   }
 
@@ -117,22 +129,30 @@ export class DelayManager {
     const n = this.history.replies;
     if (n === 0) return;
     const minutes = Math.max(this.history.minutes, 1e-6);
+    // Underruns at each candidate depth, then smoothed over neighbouring depths (a kernel in the
+    // log domain): a stall that just missed a depth is evidence that a slightly longer one happens.
+    const grid = this.grid;
+    const u = this.gridUnderruns;
+    for (let g = 0; g < grid.length; g++) u[g] = this.history.underrunsAt(grid[g]!);
+    const k = this.smoothing;
     let best = this.minTarget;
     let bestCost = Infinity;
-    for (let d = this.minTarget; d <= this.maxTarget; d *= GRID_RATIO) {
-      const c = d + (this.cost * this.history.underrunsAt(d)) / minutes;
+    for (let g = 0; g < grid.length; g++) {
+      let sum = 0;
+      for (let h = g - k; h <= g + k; h++) sum += u[Math.min(grid.length - 1, Math.max(0, h))]!;
+      const c = grid[g]! + (this.cost * (sum / (2 * k + 1))) / minutes;
       if (c < bestCost) {
         bestCost = c;
-        best = d;
+        best = grid[g]!;
       }
     }
-    this.learned = this.clamp(Math.max(best * (1 + 0.5 / Math.sqrt(n)), this.gapQuantile()));
+    this.learned = this.clamp(Math.max(best * (1 + this.margin / Math.sqrt(n)), this.gapQuantile()));
   }
 
   /** Upper edge of the bin holding the 99% quantile of inter-arrival gaps (0 when none seen). */
   gapQuantile(): number {
     if (this.gapTotal <= 0) return 0;
-    const want = this.gapTotal * GAP_QUANTILE;
+    const want = this.gapTotal * this.gapQ;
     let acc = 0;
     for (let i = 0; i < GAP_BINS; i++) {
       acc += this.gaps[i]!;

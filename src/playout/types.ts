@@ -45,7 +45,7 @@ export type PlayoutPolicy = 'adaptive' | 'on-arrival' | { prebufferMs: number } 
 export interface JitterOptions {
   /** Start/resume policy. Default `'adaptive'`. */
   policy?: PlayoutPolicy;
-  /** Depth used before anything was learned, in ms. Default 60. */
+  /** Depth used before anything was learned, in ms. Default 150. */
   initialTargetMs?: number;
   /** Smallest depth the adaptive policy uses, in ms. Default 20. */
   minTargetMs?: number;
@@ -60,6 +60,18 @@ export interface JitterOptions {
   historyReplies?: number;
   /** Factor the depth grows by after each underrun within a reply. Default 1.5. */
   underrunGrowth?: number;
+  /**
+   * Widening of the learned depth while the history is short: depth * (1 + margin / sqrt(replies)).
+   * Default 0.
+   */
+  learningMargin?: number;
+  /**
+   * Half-width, in steps of 8%, of the smoothing of counterfactual underrun counts over
+   * neighbouring depths. Default 0 (none).
+   */
+  smoothing?: number;
+  /** Quantile of inter-arrival gaps the depth never goes below. Default 0.99. */
+  gapQuantile?: number;
 }
 
 /** One frame handed to the playout: planar channels at the frame's own rate. */
