@@ -21,3 +21,27 @@ export type { PlayoutTrace, SimulatePlayoutOptions, SimulatedReply } from './pla
 export { Player } from './playout/player';
 export type { PlayerEvents, PlayerOptions, ReplyEnd } from './playout/player';
 export type { JitterOptions, PlayedPosition, PlayerStats, PlayoutPolicy, PlayoutState, PlayoutFrame } from './playout/types';
+export { createClient, TalStreamClient } from './client';
+export type { AskOptions, ClientEvents, ClientOptions } from './client';
+export { Reply } from './reply';
+export { AudioContextHost } from './audio/context';
+export type { AudioContextHostEvents, AudioContextHostOptions, ContextState } from './audio/context';
+export type {
+  AudioStartEvent,
+  Clock,
+  EndEvent,
+  FrameEvent,
+  HeadersOption,
+  JsonEvent,
+  QuestionEvent,
+  ReplyErrorEvent,
+  ReplyEvent,
+  ReplyEventOf,
+  ReplyEventType,
+  ReplyPlayer,
+  ReplySummary,
+  ResumeEvent,
+  TextEvent,
+  UnderrunEvent,
+  UrlEvent,
+} from './types';

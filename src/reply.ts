@@ -161,12 +161,17 @@ export class Reply implements AsyncIterable<ReplyEvent> {
 
   /**
    * Ends the reply with `error` (used for AbortSignal, client destroy and fatal player errors):
-   * aborts the request and cuts the audio. No-op once the ending is decided.
+   * aborts the request and, with `cutAudio`, fades the audio out first (the client skips that
+   * when it destroys the player anyway). No-op once the ending is decided.
    */
-  stop(error: TalStreamError): void {
+  stop(error: TalStreamError, cutAudio = true): void {
     if (this.stopping || this.channel.isClosed) return;
     this.stopping = true;
     this.abort.abort(error);
+    if (!cutAudio) {
+      this.fail(error);
+      return;
+    }
     void this.stopAudio().then(() => this.fail(error));
   }
 

@@ -138,7 +138,7 @@ export interface EndEvent {
  * with the same `error`. Non-fatal errors (a listener of yours threw: code `listener`) are
  * reported and the reply goes on.
  */
-export interface ErrorEvent {
+export interface ReplyErrorEvent {
   type: 'error';
   /** The error, always a TalStreamError (an HTTP failure is a TalStreamHttpError). */
   error: TalStreamError;
@@ -157,7 +157,7 @@ export type ReplyEvent =
   | UnderrunEvent
   | ResumeEvent
   | EndEvent
-  | ErrorEvent;
+  | ReplyErrorEvent;
 
 /** The event type names. */
 export type ReplyEventType = ReplyEvent['type'];

@@ -1,0 +1,368 @@
+// createClient: what a web developer holds. It owns the AudioContext, the one Player, the
+// microphones and the replies, and ties capture -> upload -> response -> playback together.
+import { AudioContextHost, type ContextState } from './audio/context';
+import { Microphone, type MicrophoneOptions } from './capture/microphone';
+import { toFrameStream, type AudioSource } from './capture/sources';
+import { Emitter } from './emitter';
+import { TalStreamError } from './errors';
+import { Player, type JitterOptions, type PlayerStats } from './playout/player';
+import { isRiffWave } from './protocol/wav';
+import { Reply } from './reply';
+import { postFrames } from './transport/upload';
+import type { Clock, HeadersOption, PlayedPosition, ReplyPlayer, UploadMode } from './types';
+
+/** Options of {@link createClient}. Only `url` is required. */
+export interface ClientOptions {
+  /** The endpoint that answers a POST of TALAudio frames with a stream of frames (e.g. '/ask'). */
+  url: string;
+  /** Request headers, or a function (sync or async) returning them per request, e.g. a fresh auth token. */
+  headers?: HeadersOption;
+  /** Fetch credentials mode (default: the browser's, 'same-origin'). */
+  credentials?: RequestCredentials;
+  /** The fetch implementation (default: `globalThis.fetch`, read at call time). */
+  fetch?: typeof fetch;
+  /**
+   * Use this context instead of creating one. The client never closes a context it did not create.
+   * An OfflineAudioContext works (tests render replies deterministically with one).
+   */
+  audioContext?: BaseAudioContext;
+  /** The AudioContext constructor used when the client creates its context (default: `globalThis.AudioContext`). */
+  AudioContext?: new (options?: AudioContextOptions) => AudioContext;
+  /** Options for a context the client creates (`latencyHint`, `sinkId`, ...). */
+  audioContextOptions?: AudioContextOptions;
+  /** Where replies play (default: the context's destination). Must belong to `audioContext`. */
+  destination?: AudioNode;
+  /** Initial playback volume, 0..1 (default 1). */
+  volume?: number;
+  /** Jitter-buffer options of the player (target depth bounds, adaptation); see the Player docs. */
+  jitter?: JitterOptions;
+  /** How uploads go out: 'auto' (default: stream where possible, else buffered), 'stream' or 'buffered'. */
+  upload?: UploadMode;
+  /** Sample rate of the uploaded audio, Hz (default 16000, what the seed's servers expect). */
+  sampleRate?: number;
+  /** Sample type of the uploaded audio (default 'int16'). */
+  audioType?: 'int16' | 'int32';
+  /** Audio per uploaded frame, ms (default 20). */
+  frameMs?: number;
+  /** URL of a self-hosted `talstream.worklet.js`, for pages whose CSP forbids blob: and data: scripts. */
+  workletUrl?: string;
+  /** What the endpoint answers: 'audio' (TALAudio frames, played; default) or 'json' (AnbJson frames, text only). */
+  responseType?: 'audio' | 'json';
+  /** Largest response frame accepted, bytes (default 16 MiB); a larger declared length fails at once. */
+  maxFrameBytes?: number;
+  /** What a new ask does to a reply still playing: 'interrupt' it (default) or 'queue' behind it. */
+  onNewAsk?: 'interrupt' | 'queue';
+  /** The clock for all timings (default `performance.now()`). */
+  clock?: Clock;
+  /** Events each reply keeps for an iterator created late (default 1024; see Reply). */
+  maxBufferedEvents?: number;
+  /**
+   * Where gestures are listened for to restart a suspended or interrupted AudioContext (default:
+   * `document`); `null` turns that recovery off.
+   */
+  gestureTarget?: EventTarget | null;
+  /**
+   * Advanced: a custom audio output instead of talstream's Player (its interface is
+   * {@link ReplyPlayer}), or a factory called with the client's context.
+   */
+  player?: ReplyPlayer | ((context: BaseAudioContext) => ReplyPlayer | Promise<ReplyPlayer>);
+}
+
+/** Options of {@link TalStreamClient.ask}. */
+export interface AskOptions {
+  /** Typed text sent in the frames' `question` (beside the audio, or alone with `audio = null`). */
+  question?: string;
+  /** Aborting ends the reply with an `aborted` error (request aborted, audio cut). */
+  signal?: AbortSignal;
+  /** Override the client's `url` for this ask. */
+  url?: string;
+  /** Override the client's `responseType` for this ask. */
+  responseType?: 'audio' | 'json';
+  /** Upload a file or buffer at its own sample rate instead of resampling to `sampleRate`. */
+  keepRate?: boolean;
+}
+
+/** Events of the client itself (each reply has its own). */
+export interface ClientEvents {
+  /** The AudioContext changed state; `recovering` while it waits for a gesture or visibility to restart. */
+  'audio-state': { state: ContextState; previous: ContextState; recovering: boolean };
+  /** The AudioContext was closed and replaced; microphones on the old one were released (create new ones). */
+  'audio-replaced': { context: BaseAudioContext };
+  /** Live player figures (buffered ms, target ms, underruns, played ms), a few times a second. */
+  stats: PlayerStats;
+  /** A failure outside any reply (context recovery, player). */
+  error: TalStreamError;
+}
+
+const defaultClock: Clock = { now: () => performance.now() };
+
+/**
+ * A talstream client: one AudioContext, one Player, any number of microphones and asks.
+ * Create it with {@link createClient}. Nothing touches Web Audio until `unlock()`, `microphone()`
+ * or the first spoken reply needs it.
+ */
+export class TalStreamClient extends Emitter<ClientEvents> {
+  private readonly host: AudioContextHost;
+  private readonly clock: Clock;
+  private playerP: Promise<ReplyPlayer> | null = null;
+  private playerCtx: BaseAudioContext | null = null;
+  private playerOff: (() => void) | null = null;
+  private mics = new Set<Microphone>();
+  private replies = new Set<Reply>();
+  private latest: Reply | null = null;
+  private destroyP: Promise<void> | null = null;
+
+  constructor(readonly options: ClientOptions) {
+    super();
+    if (!options || typeof options.url !== 'string' || options.url === '') {
+      throw new TalStreamError('bad-argument', 'createClient needs a `url` (the endpoint to POST frames to)');
+    }
+    this.clock = options.clock ?? defaultClock;
+    this.host = new AudioContextHost({
+      audioContext: options.audioContext,
+      AudioContext: options.AudioContext,
+      contextOptions: options.audioContextOptions,
+      gestureTarget: options.gestureTarget,
+    });
+    this.host.on('state', (s) => this.emit('audio-state', s));
+    this.host.on('error', (e) => this.emit('error', e));
+    this.host.on('replaced', ({ context }) => {
+      // Everything built on the closed context is dead: drop it; the next reply rebuilds.
+      this.dropPlayer();
+      for (const mic of this.mics) mic.destroy();
+      this.mics.clear();
+      this.emit('audio-replaced', { context });
+    });
+  }
+
+  /** The client's AudioContext, or null before anything needed one. */
+  get audioContext(): BaseAudioContext | null {
+    return this.host.context;
+  }
+
+  /** The reply asked last, until it ended. */
+  get current(): Reply | null {
+    return this.latest && !this.latest.ended ? this.latest : null;
+  }
+
+  /**
+   * Creates (if needed) and starts the AudioContext. Call it from a click, tap or key handler:
+   * browsers only start audio in a user gesture. Resolves with 'running'. It also starts loading
+   * the player so the first answer starts sooner.
+   * @throws TalStreamError `audio-context` when the browser keeps the context suspended
+   */
+  async unlock(): Promise<ContextState> {
+    const state = await this.host.unlock();
+    if ((this.options.responseType ?? 'audio') === 'audio') this.acquirePlayer().catch(() => {});
+    return state;
+  }
+
+  /**
+   * A microphone on the client's context (getUserMedia; see the Microphone docs for options).
+   * The client destroys it on `destroy()` (tracks stopped).
+   */
+  async microphone(options: MicrophoneOptions = {}): Promise<Microphone> {
+    const ctx = this.host.ensure() as AudioContext;
+    const mic = await Microphone.create(ctx, {
+      workletUrl: this.options.workletUrl,
+      sampleRate: this.options.sampleRate,
+      audioType: this.options.audioType,
+      frameMs: this.options.frameMs,
+      ...options,
+    });
+    if (this.destroyP) {
+      mic.destroy();
+      throw new TalStreamError('destroyed', 'the client was destroyed');
+    }
+    this.mics.add(mic);
+    return mic;
+  }
+
+  /**
+   * Sends `audio` (a take, a WAV Blob/File/ArrayBuffer/Uint8Array, an AudioBuffer,
+   * `{samples, sampleRate}`, a MediaStream, or `null` with `options.question`) and returns the
+   * {@link Reply} at once. A reply still playing is interrupted (or queued behind, with
+   * `onNewAsk: 'queue'`). Failures (bad arguments, a destroyed client) arrive as the reply's
+   * `error` event and rejected `done`, never as a throw.
+   */
+  ask(audio: AudioSource | null, options: AskOptions = {}): Reply {
+    const responseType = options.responseType ?? this.options.responseType ?? 'audio';
+    const problem = this.destroyP
+      ? new TalStreamError('destroyed', 'the client was destroyed')
+      : audio == null && !options.question
+        ? new TalStreamError('bad-argument', 'ask() needs audio, or `null` with a `question`')
+        : null;
+    const previous = this.current;
+    let gate: Promise<unknown> | undefined;
+    if (previous && !problem) gate = (this.options.onNewAsk ?? 'interrupt') === 'queue' ? previous.done : previous.interrupt();
+    let fetchAt: number | undefined;
+    let bodyEndAt: number | undefined;
+    const reply = new Reply({
+      responseType,
+      clock: this.clock,
+      gate,
+      signal: options.signal,
+      maxFrameBytes: this.options.maxFrameBytes,
+      maxBufferedEvents: this.options.maxBufferedEvents,
+      acquirePlayer: responseType === 'audio' ? () => this.acquirePlayer() : undefined,
+      requestSentAt: () => (fetchAt === undefined ? undefined : Math.max(fetchAt, bodyEndAt ?? fetchAt)),
+      request: async (signal) => {
+        if (problem) throw problem;
+        const frames = this.requestFrames(audio, options, responseType, signal);
+        const fetchImpl = this.options.fetch ?? globalThis.fetch.bind(globalThis);
+        return postFrames({
+          url: options.url ?? this.options.url,
+          frames: onEnd(frames, () => (bodyEndAt = this.clock.now())),
+          upload: this.options.upload ?? 'auto',
+          headers: this.options.headers,
+          credentials: this.options.credentials,
+          signal,
+          fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
+            // The last call counts: 'auto' may retry a failed streaming upload as buffered.
+            fetchAt = this.clock.now();
+            return fetchImpl(input, init);
+          }) as typeof fetch,
+        });
+      },
+    });
+    if (!problem) {
+      this.latest = reply;
+      this.replies.add(reply);
+      const forget = () => this.replies.delete(reply);
+      reply.done.then(forget, forget);
+    }
+    return reply;
+  }
+
+  /** Interrupts the reply playing now (see {@link Reply.interrupt}); null when none plays. */
+  interrupt(): Promise<PlayedPosition | null> {
+    return this.current ? this.current.interrupt() : Promise.resolve(null);
+  }
+
+  /**
+   * Aborts every reply (`aborted`), stops every microphone's tracks, destroys the player and
+   * closes the AudioContext if the client created it. Idempotent; later asks fail `destroyed`.
+   */
+  destroy(): Promise<void> {
+    if (this.destroyP) return this.destroyP;
+    this.destroyP = (async () => {
+      const err = new TalStreamError('aborted', 'the client was destroyed');
+      for (const reply of this.replies) reply.stop(err, false);
+      this.replies.clear();
+      this.latest = null;
+      for (const mic of this.mics) mic.destroy();
+      this.mics.clear();
+      await this.dropPlayer();
+      await this.host.destroy();
+      this.removeAllListeners();
+    })();
+    return this.destroyP;
+  }
+
+  private requestFrames(audio: AudioSource | null, options: AskOptions, responseType: string, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    return toFrameStream(audio, {
+      sampleRate: this.options.sampleRate ?? 16000,
+      audioType: this.options.audioType ?? 'int16',
+      frameMs: this.options.frameMs ?? 20,
+      question: options.question,
+      keepRate: options.keepRate,
+      context: this.sourceContext(audio, responseType),
+      workletUrl: this.options.workletUrl,
+      signal,
+    });
+  }
+
+  /**
+   * The context a source needs: a MediaStream is captured in one, a compressed file is decoded
+   * with one. A spoken reply creates it anyway; a text-only reply of a WAV needs none.
+   */
+  private sourceContext(audio: AudioSource | null, responseType: string): BaseAudioContext | undefined {
+    if (this.host.context && this.host.context.state !== 'closed') return this.host.context;
+    const custom = this.options.player && typeof this.options.player !== 'function';
+    if (responseType === 'audio' && !custom) return this.host.ensure();
+    if (audio === null) return undefined;
+    const isStream = typeof (audio as MediaStream).getAudioTracks === 'function';
+    const bytes = audio instanceof ArrayBuffer ? new Uint8Array(audio) : audio instanceof Uint8Array ? audio : null;
+    const compressed =
+      (bytes !== null && !isRiffWave(bytes)) || (typeof Blob !== 'undefined' && audio instanceof Blob && !/wav/i.test(audio.type));
+    if (isStream) return this.host.ensure();
+    if (!compressed) return undefined;
+    try {
+      return this.host.ensure();
+    } catch {
+      // No Web Audio here: a WAV still works without it; anything else fails in the decoder, with its reason.
+      return undefined;
+    }
+  }
+
+  private acquirePlayer(): Promise<ReplyPlayer> {
+    const custom = this.options.player;
+    // A ready-made output needs no context of ours.
+    if (custom && typeof custom !== 'function') return Promise.resolve(custom);
+    const ctx = this.host.ensure();
+    if (this.playerP && this.playerCtx === ctx) return this.playerP;
+    void this.dropPlayer();
+    this.playerCtx = ctx;
+    const dest = this.options.destination && this.options.destination.context === ctx ? this.options.destination : undefined;
+    const p: Promise<ReplyPlayer> = custom
+      ? Promise.resolve(typeof custom === 'function' ? custom(ctx) : custom)
+      : Player.create(ctx, {
+          destination: dest,
+          volume: this.options.volume,
+          jitter: this.options.jitter,
+          workletUrl: this.options.workletUrl,
+        });
+    this.playerP = p;
+    p.then(
+      (player) => {
+        if (this.playerP !== p) return;
+        const offs = [player.on('stats', (s: PlayerStats) => this.emit('stats', s))];
+        this.playerOff = () => offs.forEach((off) => off());
+      },
+      () => {
+        // Retry on the next reply (a workletUrl may be fixed, the context replaced).
+        if (this.playerP === p) this.playerP = null;
+      },
+    );
+    return p;
+  }
+
+  private async dropPlayer(): Promise<void> {
+    const p = this.playerP;
+    this.playerP = null;
+    this.playerCtx = null;
+    this.playerOff?.();
+    this.playerOff = null;
+    if (!p) return;
+    try {
+      const player = await p;
+      // A custom player is the app's: it decides its lifetime.
+      if (!this.options.player) await player.destroy();
+    } catch {
+      // It never started: nothing to release.
+    }
+  }
+}
+
+/** Wraps frames so that `onDone` runs when the last one has been handed over. */
+function onEnd(frames: AsyncIterable<Uint8Array>, onDone: () => void): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield* frames;
+      onDone();
+    },
+  };
+}
+
+/**
+ * Creates a client for the endpoint at `options.url`.
+ *
+ * ```js
+ * const client = TalStream.createClient({ url: '/ask' });
+ * await client.unlock();            // in a click handler
+ * const reply = client.ask(take);   // events, captions, done
+ * ```
+ */
+export function createClient(options: ClientOptions): TalStreamClient {
+  return new TalStreamClient(options);
+}

@@ -1,0 +1,170 @@
+// The client end to end in real Chromium: a real fetch to a loopback server streaming the golden
+// reply vector, the real Player in a real AudioContext, and the events and summary that result.
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createClient, type TalStreamClient } from '../../src/client';
+import type { ReplyEvent } from '../../src/types';
+
+const clients: TalStreamClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.destroy();
+});
+
+function client(opts: Partial<Parameters<typeof createClient>[0]> = {}): TalStreamClient {
+  const c = createClient({ url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=97`, upload: 'buffered', ...opts });
+  clients.push(c);
+  return c;
+}
+
+/** A tap after the player: records what reaches the output (AnalyserNode time-domain snapshots would miss samples). */
+async function tapRecorder(ctx: AudioContext) {
+  const src = `registerProcessor('client-test-tap', class extends AudioWorkletProcessor {
+    process(inputs, outputs) {
+      const ch = inputs[0] && inputs[0][0];
+      if (ch) { this.port.postMessage(ch.slice(0)); outputs[0][0].set(ch); }
+      return true;
+    }
+  });`;
+  await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+  const node = new AudioWorkletNode(ctx, 'client-test-tap', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
+  node.connect(ctx.destination);
+  const blocks: Float32Array[] = [];
+  node.port.onmessage = (e) => blocks.push(e.data as Float32Array);
+  return { node, blocks };
+}
+
+const PARTS = Array.from({ length: 10 }, (_, i) => `part ${i + 1}. `);
+
+describe('client.ask against a streaming server, with the real Player', () => {
+  it('plays the golden reply: events in order, captions while it plays, summary right', async () => {
+    const ctx = new AudioContext();
+    const tap = await tapRecorder(ctx);
+    const c = client({ audioContext: ctx, destination: tap.node });
+    expect(await c.unlock()).toBe('running');
+    const samples = new Float32Array(1600).map((_, i) => Math.sin((2 * Math.PI * 440 * i) / 16000) * 0.5);
+    const reply = c.ask({ samples, sampleRate: 16000 });
+    const events: ReplyEvent[] = [];
+    for await (const ev of reply) events.push(ev);
+    const summary = await reply.done;
+
+    const types = events.map((e) => e.type);
+    // Every frame arrives in order (sign 3 last); the question once, right after the first frame.
+    const frames = events.filter((e): e is Extract<ReplyEvent, { type: 'frame' }> => e.type === 'frame');
+    expect(frames.map((f) => f.order)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(frames.map((f) => f.offset)).toEqual([0, 1156, 2312, 3468, 4624, 5780, 6936, 8092, 9248, 10404, 11562]);
+    expect(frames[10]!.header).toMatchObject({ sign: 3, answer: '', question: 'what is the weather?' });
+    expect(types.slice(0, 2)).toEqual(['frame', 'question']);
+    expect(events.filter((e) => e.type === 'question')).toEqual([{ type: 'question', text: 'what is the weather?' }]);
+    // Captions: in order, none before the audio started, the last at the very end.
+    const texts = events.filter((e): e is Extract<ReplyEvent, { type: 'text' }> => e.type === 'text');
+    expect(texts.map((t) => [t.text, t.order])).toEqual(PARTS.map((p, i) => [p, i + 1]));
+    expect(types.indexOf('audio-start')).toBeLessThan(types.indexOf('text'));
+    expect(types.at(-1)).toBe('end');
+    expect(types.filter((t) => t === 'end' || t === 'error')).toEqual(['end']);
+
+    expect(summary).toMatchObject({
+      frames: 11,
+      question: 'what is the weather?',
+      answer: PARTS.join(''),
+      underruns: 0,
+      interrupted: false,
+      position: null,
+    });
+    // 10 frames x 480 samples at 24 kHz.
+    expect(summary.playedMs).toBeGreaterThanOrEqual(199);
+    expect(summary.playedMs).toBeLessThanOrEqual(203);
+    expect(summary.firstByteMs).toBeGreaterThan(0);
+    expect(summary.firstAudioMs).toBeGreaterThan(0);
+    expect(summary.firstAudioMs).toBeLessThan(1000);
+
+    // The output carried sound: the vector's payload is not silence.
+    const peak = tap.blocks.reduce((m, b) => b.reduce((mm, v) => Math.max(mm, Math.abs(v)), m), 0);
+    expect(peak).toBeGreaterThan(0.01);
+    await ctx.close();
+  });
+
+  it('a server slower than real time: underruns are reported as events and counted in the summary', async () => {
+    const ctx = new AudioContext();
+    // One 20 ms frame every 60 ms, played on arrival: the buffer must run dry.
+    const c = client({
+      audioContext: ctx,
+      jitter: { policy: 'on-arrival' },
+      url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=60`,
+    });
+    await c.unlock();
+    const reply = c.ask(null, { question: 'q' });
+    const types: string[] = [];
+    for await (const ev of reply) types.push(ev.type);
+    const summary = await reply.done;
+    const underruns = types.filter((t) => t === 'underrun').length;
+    expect(underruns).toBeGreaterThanOrEqual(1);
+    expect(summary.underruns).toBe(underruns);
+    expect(types.filter((t) => t === 'resume').length).toBe(underruns);
+    expect(types.filter((t) => t === 'text').length).toBe(10);
+    expect(summary.playedMs).toBeGreaterThanOrEqual(199);
+    await ctx.close();
+  });
+
+  it('JSON replies need no AudioContext: {header, value} per frame', async () => {
+    const c = client({ url: `${inject('replyOrigin')}/vector/anb-json-three-answers.bin?chunk=5`, responseType: 'json' });
+    const reply = c.ask(null, { question: 'three answers please' });
+    const json: { header: Record<string, unknown>; value: unknown }[] = [];
+    reply.on('json', (e) => json.push({ header: e.header, value: e.value }));
+    const summary = await reply.done;
+    expect(json.length).toBe(3);
+    expect(json[0]!.header).toEqual({ status: 'success', reason: 'none' });
+    expect(summary.frames).toBe(3);
+    expect(c.audioContext).toBeNull();
+  });
+
+  it('HTTP errors, HTML pages and a connection cut mid-reply end the reply with their codes', async () => {
+    const origin = inject('replyOrigin');
+    const c = client({ responseType: 'json' });
+    const http = c.ask(null, { question: 'q', url: `${origin}/status/502` });
+    await expect(http.done).rejects.toMatchObject({ code: 'http', status: 502 });
+    expect(((await http.done.catch((e) => e)) as { body: string }).body).toBe('failure 502: ' + 'x'.repeat(487));
+    const html = c.ask(null, { question: 'q', url: `${origin}/html` });
+    await expect(html.done).rejects.toMatchObject({ code: 'bad-header', offset: 0 });
+    const refused = createClient({ url: 'http://127.0.0.1:9/ask', upload: 'buffered', responseType: 'json' });
+    clients.push(refused);
+    await expect(refused.ask(null, { question: 'q' }).done).rejects.toMatchObject({ code: 'network' });
+  });
+
+  it('a connection cut mid-reply: the received frames play out, then `error` (network)', async () => {
+    const ctx = new AudioContext();
+    const c = client({ audioContext: ctx, url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=5&cut=4000` });
+    await c.unlock();
+    const reply = c.ask(null, { question: 'q' });
+    const events: ReplyEvent[] = [];
+    for await (const ev of reply) events.push(ev);
+    const err = events.at(-1) as Extract<ReplyEvent, { type: 'error' }>;
+    expect(err).toMatchObject({ type: 'error', fatal: true });
+    expect(err.error.code).toBe('network');
+    // Frames 1-3 were whole (3 x 1156 = 3468 < 4000): they played, captions included.
+    expect(events.filter((e) => e.type === 'frame').length).toBe(3);
+    expect(events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text)).toEqual(PARTS.slice(0, 3));
+    expect(events.some((e) => e.type === 'audio-start')).toBe(true);
+    await expect(reply.done).rejects.toBe(err.error);
+    await ctx.close();
+  });
+
+  it('interrupt() mid-reply fades out, resolves where it was cut, and the next ask plays', async () => {
+    const ctx = new AudioContext();
+    const c = client({ audioContext: ctx, url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=20` });
+    await c.unlock();
+    const first = c.ask(null, { question: 'q' });
+    await new Promise<void>((resolve) => first.on('audio-start', () => resolve()));
+    await new Promise((r) => setTimeout(r, 50));
+    const position = await first.interrupt();
+    expect(position!.order).toBeGreaterThanOrEqual(1);
+    expect(position!.order).toBeLessThanOrEqual(10);
+    expect(position!.playedMs).toBeGreaterThan(0);
+    expect(position!.playedMs).toBeLessThan(200);
+    const summary = await first.done;
+    expect(summary).toMatchObject({ interrupted: true, position });
+    const second = c.ask(null, { question: 'again' });
+    const s2 = await second.done;
+    expect(s2.frames).toBe(11);
+    expect(s2.playedMs).toBeGreaterThanOrEqual(199);
+    await ctx.close();
+  });
+});
