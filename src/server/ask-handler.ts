@@ -6,7 +6,7 @@ import { isTalStreamError } from '../errors';
 import { Resampler } from '../dsp/resampler';
 import { analyseTone, describeHeard, type ToneAnalysis } from './tone-analysis';
 import { frameSchedule, parseJitter, parsePace, type JitterProfile, type Pace } from './pacing';
-import { buildReplyFrames, synthTone, type ReplyPlan } from './reply-builder';
+import { replyFrameCount, replyFrames, synthTone, type ReplyPlan } from './reply-builder';
 import { UploadReader, type Upload } from './upload-reader';
 
 /** What the reference server sends back: the user's audio or a tone. */
@@ -111,16 +111,17 @@ export async function handleAsk(req: IncomingMessage, res: ServerResponse, url: 
   const heard = upload.mono.length > 0 ? analyseTone(upload.mono, upload.sampleRate) : undefined;
   const plan = composeReply(upload, heard, query, options);
   const frameMs = options.frameMs ?? 20;
-  const frames = buildReplyFrames(plan, { frameMs });
-  const times = frameSchedule(frames.length, { pace: query.pace, jitter: query.jitter, seed: query.seed, frameMs });
-  log(`POST ${url.pathname} 200 "${plan.question}" -> ${frames.length} frames, ${query.pace}${query.jitter === 'none' ? '' : ` + ${query.jitter}`}`);
+  const audioLength = plan.audioLength ?? (plan.audio as Float32Array).length;
+  const count = replyFrameCount(audioLength, plan.sampleRate, frameMs);
+  const times = frameSchedule(count, { pace: query.pace, jitter: query.jitter, seed: query.seed, frameMs });
+  log(`POST ${url.pathname} 200 "${plan.question}" -> ${count} frames, ${query.pace}${query.jitter === 'none' ? '' : ` + ${query.jitter}`}`);
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
     'cache-control': 'no-store',
     'x-accel-buffering': 'no',
     ...CORS_HEADERS,
   });
-  await streamFrames(res, frames, times);
+  await streamFrames(res, replyFrames(plan, { frameMs }), times);
 }
 
 /** Reads and decodes the body; on a bad one answers 400/413 itself and returns undefined. */
@@ -177,17 +178,13 @@ function composeReply(upload: Upload, heard: ToneAnalysis | undefined, query: As
       : null,
   };
   if (kind === 'echo' && heard) {
-    const resampler = new Resampler(upload.sampleRate, rate);
-    const out = resampler.process(upload.mono);
-    const tail = resampler.flush();
-    const audio = new Float32Array(out.length + tail.length);
-    audio.set(out, 0);
-    audio.set(tail, out.length);
     const secs = (heard.durationMs / 1000).toFixed(1);
     return {
       question,
       answer: `Here is what you said: ${secs} seconds of sound, played back to you at ${rate / 1000} kilohertz.`,
-      audio: audio.subarray(0, Math.min(audio.length, maxSamples)),
+      // Resampled chunk by chunk as the frames are sent: the first frame leaves before the rest is computed.
+      audio: resampled(upload.mono, upload.sampleRate, rate),
+      audioLength: Math.min(Math.ceil((upload.mono.length * rate) / upload.sampleRate), maxSamples),
       sampleRate: rate,
       extra,
       url: query.url,
@@ -201,37 +198,55 @@ function composeReply(upload: Upload, heard: ToneAnalysis | undefined, query: As
   return { question, answer, audio: synthTone(hz, durationMs, rate), sampleRate: rate, extra, url: query.url };
 }
 
+/** `mono` converted to `to` Hz, 50 ms of input at a time. */
+function* resampled(mono: Float32Array, from: number, to: number): Generator<Float32Array, void, undefined> {
+  const resampler = new Resampler(from, to);
+  const step = Math.max(1, Math.round(from / 20));
+  for (let at = 0; at < mono.length; at += step) yield resampler.process(mono.subarray(at, at + step));
+  yield resampler.flush();
+}
+
 /**
  * Writes the frames at their scheduled times (ms from now). Frames due together go out in one
  * write, as a clump, like a network that held them back. Respects back-pressure and stops when
  * the client goes away (interrupt, abort).
  */
-async function streamFrames(res: ServerResponse, frames: Uint8Array[], times: number[]): Promise<void> {
+async function streamFrames(res: ServerResponse, frames: Iterator<Uint8Array>, times: number[]): Promise<void> {
   let closed = false;
   res.on('close', () => {
     closed = true;
   });
+  const due = (k: number) => times[Math.min(k, times.length - 1)] ?? 0;
   const start = performance.now();
   let k = 0;
-  while (k < frames.length && !closed) {
+  let next = frames.next();
+  while (!next.done && !closed) {
     // Never early: a timer may fire a fraction of a millisecond before its time, so wait again.
-    for (let wait = start + times[k]! - performance.now(); wait > 0 && !closed; wait = start + times[k]! - performance.now()) {
+    for (let wait = start + due(k) - performance.now(); wait > 0 && !closed; wait = start + due(k) - performance.now()) {
       await new Promise((r) => setTimeout(r, wait));
     }
     if (closed) break;
     const now = performance.now() - start;
+    // The first frame goes out alone and at once; later ones due together go in batches of 16.
     const batch: Uint8Array[] = [];
-    while (k < frames.length && times[k]! <= now) batch.push(frames[k++]!);
+    while (!next.done && due(k) <= now && batch.length < (k === 0 ? 1 : 16)) {
+      batch.push(next.value);
+      k++;
+      next = frames.next();
+    }
+    if (batch.length === 0) continue;
     const ok = res.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
-    if (!ok && !closed) await new Promise<void>((r) => {
-      const done = () => {
-        res.off('drain', done);
-        res.off('close', done);
-        r();
-      };
-      res.on('drain', done);
-      res.on('close', done);
-    });
+    if (!ok && !closed) {
+      await new Promise<void>((r) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          r();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
   }
   if (!closed) res.end();
 }

@@ -9,8 +9,13 @@ export interface ReplyPlan {
   question: string;
   /** The reply sentence; its words become the frames' `answer` captions, in order. */
   answer: string;
-  /** Mono reply audio in [-1, 1). */
-  audio: Float32Array;
+  /**
+   * Mono reply audio in [-1, 1): one array, or chunks of any size produced on demand (so that the
+   * first frame can leave before the rest is computed). With chunks, give `audioLength`.
+   */
+  audio: Float32Array | Iterable<Float32Array>;
+  /** Total samples the chunks hold (needed to spread the captions); default `audio.length`. */
+  audioLength?: number;
   /** Its sample rate, Hz. */
   sampleRate: number;
   /** Extra header fields for the first frame (applications may add their own fields). */
@@ -19,21 +24,28 @@ export interface ReplyPlan {
   url?: string;
 }
 
-/** Options of {@link buildReplyFrames}. */
+/** Options of {@link replyFrames}. */
 export interface ReplyFrameOptions {
   /** Audio per frame, ms (default 20). */
   frameMs?: number;
 }
 
+/** How many frames {@link replyFrames} yields for `samples` of audio (the closing frame included). */
+export function replyFrameCount(samples: number, sampleRate: number, frameMs = 20): number {
+  return Math.ceil(samples / Math.max(1, Math.round((sampleRate * frameMs) / 1000))) + 1;
+}
+
 /**
- * Cuts the reply into encoded frames: `order` 1, 2, ...; `sign` 1 on the first, 2 on the middle
- * ones, and a last empty frame with `sign` 3. Audio is written as int16 mono.
+ * Cuts the reply into encoded frames, lazily: `order` 1, 2, ...; `sign` 1 on the first, 2 on the
+ * middle ones, and a last empty frame with `sign` 3. Audio is written as int16 mono.
  * Concatenating every frame's `answer` gives back `plan.answer` exactly.
  */
-export function buildReplyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {}): Uint8Array[] {
+export function* replyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {}): Generator<Uint8Array, void, undefined> {
   const frameMs = options.frameMs ?? 20;
   const perFrame = Math.max(1, Math.round((plan.sampleRate * frameMs) / 1000));
-  const audioFrames = Math.ceil(plan.audio.length / perFrame);
+  const whole = plan.audio instanceof Float32Array ? plan.audio : undefined;
+  const length = plan.audioLength ?? whole?.length ?? 0;
+  const audioFrames = Math.ceil(length / perFrame);
   const captions = spreadWords(plan.answer, Math.max(1, audioFrames));
   const base = {
     audioType: 'int16' as const,
@@ -44,23 +56,51 @@ export function buildReplyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {
     question: plan.question,
     url: '',
   };
-  const frames: Uint8Array[] = [];
-  for (let k = 0; k < audioFrames; k++) {
-    const samples = plan.audio.subarray(k * perFrame, Math.min(plan.audio.length, (k + 1) * perFrame));
+  let order = 0;
+  const frame = (samples: Float32Array): Uint8Array => {
+    const k = order++;
     const first = k === 0 ? { ...plan.extra, url: plan.url ?? '' } : {};
-    const header = { ...base, answer: captions[k] ?? '', sign: k === 0 ? 1 : 2, order: k + 1, ...first };
-    frames.push(encodeTalAudio(header, samples));
+    return encodeTalAudio({ ...base, answer: captions[k] ?? '', sign: k === 0 ? 1 : 2, order: k + 1, ...first }, samples);
+  };
+  // Gather chunks into whole frames; only the last frame may be short.
+  const pending = new Float32Array(perFrame);
+  let filled = 0;
+  let sent = 0;
+  for (const chunk of whole ? [whole] : (plan.audio as Iterable<Float32Array>)) {
+    let at = 0;
+    while (at < chunk.length && sent < length) {
+      if (filled === 0 && chunk.length - at >= perFrame && length - sent >= perFrame) {
+        yield frame(chunk.subarray(at, at + perFrame));
+        at += perFrame;
+        sent += perFrame;
+        continue;
+      }
+      const n = Math.min(perFrame - filled, chunk.length - at, length - sent);
+      pending.set(chunk.subarray(at, at + n), filled);
+      filled += n;
+      at += n;
+      sent += n;
+      if (filled === perFrame) {
+        yield frame(pending);
+        filled = 0;
+      }
+    }
   }
-  // With no audio at all (nothing to say), the first caption rides on the closing frame.
+  if (filled > 0) yield frame(pending.subarray(0, filled));
+  // With no audio at all (nothing to say), the whole answer rides on the closing frame.
   const closing = {
     ...base,
-    answer: audioFrames === 0 ? plan.answer : '',
+    answer: order === 0 ? plan.answer : captions.slice(order).join(''),
     sign: 3,
-    order: audioFrames + 1,
-    ...(audioFrames === 0 ? { ...plan.extra, url: plan.url ?? '' } : {}),
+    order: order + 1,
+    ...(order === 0 ? { ...plan.extra, url: plan.url ?? '' } : {}),
   };
-  frames.push(encodeTalAudio(closing, new Int16Array(0)));
-  return frames;
+  yield encodeTalAudio(closing, new Int16Array(0));
+}
+
+/** All frames of {@link replyFrames} at once. */
+export function buildReplyFrames(plan: ReplyPlan, options: ReplyFrameOptions = {}): Uint8Array[] {
+  return [...replyFrames(plan, options)];
 }
 
 /**

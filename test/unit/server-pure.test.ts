@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyseTone, describeHeard } from '../../src/server/tone-analysis';
 import { frameSchedule, parseJitter, parsePace, seededRandom } from '../../src/server/pacing';
-import { buildReplyFrames, spreadWords, synthTone } from '../../src/server/reply-builder';
+import { buildReplyFrames, replyFrameCount, replyFrames, spreadWords, synthTone } from '../../src/server/reply-builder';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { readTalAudio } from '../../src/protocol/tal-audio';
 import { concat, sine } from './server-test-helpers';
@@ -130,6 +130,35 @@ describe('reply frames', () => {
     // Samples are the tone quantised to int16.
     const first = got[0]!.channels[0]!;
     for (let i = 0; i < 480; i++) expect(Math.abs(first[i]! - audio[i]!)).toBeLessThanOrEqual(1 / 32768);
+  });
+
+  it('audio given as chunks of any size gives the same bytes as one array, lazily', () => {
+    const audio = synthTone(330, 97, 24000);
+    const plan = { question: 'q', answer: 'one two three', sampleRate: 24000, extra: { x: 1 } };
+    const whole = buildReplyFrames({ ...plan, audio });
+    expect(whole).toHaveLength(replyFrameCount(audio.length, 24000));
+    const sizes = [1, 479, 480, 481, 7, 1000];
+    let pulled = 0;
+    function* chunks() {
+      let at = 0;
+      for (let i = 0; at < audio.length; i++) {
+        const n = sizes[i % sizes.length]!;
+        pulled++;
+        yield audio.subarray(at, at + n);
+        at += n;
+      }
+    }
+    const it = replyFrames({ ...plan, audio: chunks(), audioLength: audio.length });
+    const first = it.next();
+    // The first frame needed only the chunks that cover it.
+    expect(pulled).toBe(2);
+    const chunked = [first.value as Uint8Array, ...it];
+    expect(chunked).toEqual(whole);
+    // Fewer samples than announced: the unsent captions ride on the closing frame.
+    const short = buildReplyFrames({ ...plan, audio: [audio.subarray(0, 480)], audioLength: audio.length });
+    const headers = short.map((f) => new FrameDecoder().push(f)[0]!.header);
+    expect(headers.map((h) => h.answer).join('')).toBe('one two three');
+    expect(headers.map((h) => h.sign)).toEqual([1, 3]);
   });
 
   it('with no audio, sends one closing frame carrying the whole answer', () => {
