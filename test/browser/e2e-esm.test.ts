@@ -1,0 +1,180 @@
+// End to end in real Chromium, from ESM in a page: the fake microphone (440 Hz) through the client
+// to the reference server and back to the speakers, with a tap on the output; and an ask with a
+// WAV Blob whose three tones must come out of the speakers in order.
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { userEvent } from 'vitest/browser';
+import { createClient } from '../../src/index';
+import { writeWav } from '../../src/protocol/wav';
+import { analyseTone } from '../../src/server/tone-analysis';
+
+const ref = inject('refOrigin');
+
+/** Records whatever reaches `node` (an AudioWorklet that copies its input in 4096-sample blocks). */
+async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): Float32Array; stop(): void }> {
+  const code = `
+    class E2eTap extends AudioWorkletProcessor {
+      constructor() { super(); this.buf = new Float32Array(4096); this.n = 0; }
+      process(inputs) {
+        const ch = inputs[0] && inputs[0][0];
+        if (ch) for (let i = 0; i < ch.length; i++) {
+          this.buf[this.n++] = ch[i];
+          if (this.n === this.buf.length) { this.port.postMessage(this.buf, [this.buf.buffer]); this.buf = new Float32Array(4096); this.n = 0; }
+        }
+        return true;
+      }
+    }
+    registerProcessor('e2e-tap', E2eTap);`;
+  const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  await ctx.audioWorklet.addModule(url);
+  URL.revokeObjectURL(url);
+  const tap = new AudioWorkletNode(ctx, 'e2e-tap', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
+  const blocks: Float32Array[] = [];
+  tap.port.onmessage = (e) => blocks.push(e.data as Float32Array);
+  const mute = ctx.createGain();
+  mute.gain.value = 0;
+  node.connect(tap);
+  tap.connect(mute).connect(ctx.destination); // pulled by the graph, heard by no one
+  return {
+    take() {
+      const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
+      blocks.reduce((at, b) => (out.set(b, at), at + b.length), 0);
+      return out;
+    },
+    stop() {
+      node.disconnect(tap);
+      tap.disconnect();
+      tap.port.onmessage = null;
+    },
+  };
+}
+
+/** The span [first, last] of samples louder than `threshold`. */
+function audible(x: Float32Array, threshold = 0.02): { start: number; end: number } {
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (Math.abs(x[i]!) > threshold) {
+      if (start < 0) start = i;
+      end = i;
+    }
+  }
+  return { start, end };
+}
+
+/** A button in the test page whose click (a real one, through userEvent) runs `fn`: a user gesture. */
+async function clickTo<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const button = document.createElement('button');
+  button.textContent = label;
+  document.body.append(button);
+  const result = new Promise<T>((resolve, reject) => button.addEventListener('click', () => fn().then(resolve, reject), { once: true }));
+  await userEvent.click(button);
+  button.remove();
+  return result;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('e2e from ESM: microphone -> reference server -> speakers', () => {
+  it('the server hears the fake mic (440 Hz, as long as we held), the answer plays through to the end', async () => {
+    const ctx = new AudioContext();
+    cleanups.push(() => ctx.close());
+    const out = ctx.createGain();
+    out.connect(ctx.destination);
+    const client = createClient({ url: `${ref}/ask?pace=burst`, audioContext: ctx, destination: out });
+    cleanups.push(() => client.destroy());
+    const tap = await tapOutput(ctx, out);
+    cleanups.push(() => tap.stop());
+
+    const mic = await clickTo('talk', async () => {
+      await client.unlock();
+      return client.microphone({ echoCancellation: false, noiseSuppression: false, autoGainControl: false });
+    });
+    const take = mic.record();
+    const events: string[] = [];
+    const texts: string[] = [];
+    let question = '';
+    const reply = client.ask(take);
+    reply.on('question', (e) => {
+      events.push('question');
+      question = e.text;
+    });
+    reply.on('text', (e) => texts.push(e.text));
+    reply.on('audio-start', () => events.push('audio-start'));
+    reply.on('end', () => events.push('end'));
+    const held0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    const takeResult = await take.stop();
+    const heldMs = performance.now() - held0;
+    const summary = await reply.done;
+
+    // What the server heard: the fake mic's tone, and as much audio as the take recorded.
+    const m = /^heard (\d+\.\d) s of 16 kHz audio, (\d+) Hz peak$/.exec(question);
+    expect(m, question).not.toBeNull();
+    expect(Math.abs(Number(m![2]) - 440)).toBeLessThanOrEqual(2);
+    expect(Math.abs(Number(m![1]) * 1000 - takeResult.durationMs)).toBeLessThanOrEqual(50);
+    expect(Math.abs(takeResult.durationMs - heldMs)).toBeLessThan(400);
+    expect(events).toEqual(['question', 'audio-start', 'end']);
+    expect(texts.join('')).toBe(`Here is what you said: ${m![1]} seconds of sound, played back to you at 24 kilohertz.`);
+    expect(summary.question).toBe(question);
+    expect(summary.interrupted).toBe(false);
+    expect(summary.firstAudioMs).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(summary.playedMs - takeResult.durationMs)).toBeLessThan(25);
+
+    // What reached the speakers: the whole echo, at 440 Hz.
+    await new Promise((r) => setTimeout(r, 150)); // the tap posts in 4096-sample blocks
+    const heard = tap.take();
+    const span = audible(heard);
+    expect(span.start).toBeGreaterThanOrEqual(0);
+    const playedMs = ((span.end - span.start + 1) / ctx.sampleRate) * 1000;
+    expect(Math.abs(playedMs - takeResult.durationMs)).toBeLessThan(60);
+    const body = heard.subarray(span.start + Math.round(ctx.sampleRate * 0.05), span.end - Math.round(ctx.sampleRate * 0.05));
+    expect(Math.abs(analyseTone(body, ctx.sampleRate).peakHz! - 440)).toBeLessThan(2);
+  });
+
+  it('ask with a WAV Blob: three tones come out of the speakers in order, without gaps', async () => {
+    const ctx = new AudioContext();
+    cleanups.push(() => ctx.close());
+    const out = ctx.createGain();
+    out.connect(ctx.destination);
+    const client = createClient({ url: `${ref}/ask?pace=burst`, audioContext: ctx, destination: out });
+    cleanups.push(() => client.destroy());
+    const tap = await tapOutput(ctx, out);
+    cleanups.push(() => tap.stop());
+    await clickTo('unlock', () => client.unlock());
+
+    const rate = 16000;
+    const tones = [300, 600, 900];
+    const seg = 0.4 * rate;
+    const pcm = new Float32Array(seg * tones.length);
+    tones.forEach((hz, k) => {
+      for (let i = 0; i < seg; i++) pcm[k * seg + i] = 0.4 * Math.sin((2 * Math.PI * hz * (k * seg + i)) / rate);
+    });
+    const blob = new Blob([writeWav([pcm], rate) as BlobPart], { type: 'audio/wav' });
+    const reply = client.ask(blob, { question: 'three tones' });
+    const summary = await reply.done;
+    expect(summary.question).toMatch(/^three tones \(heard 1\.2 s of 16 kHz audio, \d+ Hz peak\)$/);
+    expect(summary.underruns).toBe(0);
+
+    await new Promise((r) => setTimeout(r, 150));
+    const heard = tap.take();
+    const span = audible(heard);
+    const total = span.end - span.start + 1;
+    expect(Math.abs((total / ctx.sampleRate) * 1000 - 1200)).toBeLessThan(40);
+    const third = Math.round(total / 3);
+    const margin = Math.round(ctx.sampleRate * 0.05);
+    const found = tones.map((_, k) =>
+      Math.round(analyseTone(heard.subarray(span.start + k * third + margin, span.start + (k + 1) * third - margin), ctx.sampleRate).peakHz!),
+    );
+    found.forEach((hz, k) => expect(Math.abs(hz - tones[k]!)).toBeLessThanOrEqual(3));
+    // No gap: every 10 ms window inside the span carries sound.
+    const win = Math.round(ctx.sampleRate * 0.01);
+    for (let i = span.start; i + win <= span.end; i += win) {
+      let peak = 0;
+      for (let j = i; j < i + win; j++) peak = Math.max(peak, Math.abs(heard[j]!));
+      expect(peak, `silence at ${(((i - span.start) / ctx.sampleRate) * 1000).toFixed(0)} ms`).toBeGreaterThan(0.1);
+    }
+  });
+});
