@@ -208,7 +208,7 @@ export class PlayoutCore {
         this.gainStep = 1 / this.fadeLen;
       }
       // More audio came while fading out towards a dry buffer: fade back in.
-      if (r.dryFade && (r.q.ended || r.q.queued > this.fadeLen)) {
+      if (r.dryFade && r.q.queued > this.fadeLen) {
         r.dryFade = false;
         this.gainTarget = 1;
         this.gainStep = 1 / this.fadeLen;
@@ -241,15 +241,20 @@ export class PlayoutCore {
     const nOut = outputs.length;
     const volStep = 1 / this.fadeLen;
     while (i < n && q.queued > 0 && r.interruptLeft !== 0) {
-      if (!r.dryFade && r.interruptLeft < 0 && !q.ended && q.queued <= this.fadeLen) {
-        // About to run dry: fade out over what is left, reaching 0 at its last sample.
+      if (!r.dryFade && r.interruptLeft < 0 && q.queued <= this.fadeLen) {
+        // About to run dry (or the reply's last ms): fade out over what is left, reaching 0 at its
+        // last sample. Audio arriving meanwhile cancels the fade (see render).
         r.dryFade = true;
         this.gainTarget = 0;
         this.gainStep = this.gain / q.queued;
       }
       const g = this.gain;
       if (g < this.gainTarget) this.gain = Math.min(this.gainTarget, g + this.gainStep);
-      else if (g > this.gainTarget) this.gain = Math.max(this.gainTarget, g - this.gainStep);
+      else if (g > this.gainTarget) {
+        // Snap the rounding residue so a fade really ends at 0.
+        const next = g - this.gainStep;
+        this.gain = next - this.gainTarget < 1e-9 ? this.gainTarget : next;
+      }
       const v = this.vol;
       if (v !== this.volTarget) this.vol = v < this.volTarget ? Math.min(this.volTarget, v + volStep) : Math.max(this.volTarget, v - volStep);
       const k = this.gain * this.vol;
