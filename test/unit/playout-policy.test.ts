@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DelayHistory, MAX_RECORDED_FRAMES, replay } from '../../src/playout/delay-history';
+import { DelayManager } from '../../src/playout/delay-manager';
+import { oracleDelayMs, simulatePlayout, type PlayoutTrace } from '../../src/playout/simulate-playout';
+
+const RATE = 24000;
+const FRAME = 480; // 20 ms
+
+/** A paced reply (one frame per 20 ms) with a stall: frames sent during it arrive together at its end. */
+function pacedReply(frames: number, stallAtMs: number, stallMs: number) {
+  const arrivals = [];
+  for (let k = 0; k < frames; k++) {
+    const sent = k * 20;
+    const at = sent >= stallAtMs && sent < stallAtMs + stallMs ? stallAtMs + stallMs : sent;
+    arrivals.push({ atMs: at, samples: FRAME });
+  }
+  return { arrivals };
+}
+/** A burst reply: chunks of 10 frames every 70 ms (about 3x real time). */
+function burstReply(frames: number) {
+  const arrivals = [];
+  for (let k = 0; k < frames; k++) arrivals.push({ atMs: Math.floor(k / 10) * 70, samples: FRAME });
+  return { arrivals };
+}
+
+describe('replay (counterfactual of a fixed depth)', () => {
+  it('counts the underruns a depth would have had', () => {
+    const at = new Float64Array([0, 0, 100, 300]);
+    const ms = new Float32Array([20, 20, 20, 20]);
+    // depth 40: start at 0 with 40 ms, dry at 40 -> underrun; 20 ms at 100 < 40: wait; 300: all in.
+    expect(replay(at, ms, 4, 40)).toBe(1);
+    // depth 20: start at 0, dry at 40 (1), resume at 100, dry at 120 (2), resume at 300 (all in).
+    expect(replay(at, ms, 4, 20)).toBe(2);
+    expect(replay(at, ms, 4, 80)).toBe(0);
+  });
+});
+
+describe('DelayHistory: bounded memory', () => {
+  it('records at most MAX_RECORDED_FRAMES per reply and keeps `capacity` replies', () => {
+    const h = new DelayHistory(3);
+    for (let r = 0; r < 5; r++) {
+      h.begin();
+      for (let k = 0; k < MAX_RECORDED_FRAMES + 500; k++) h.arrival(k * 20, 20);
+      h.end();
+    }
+    expect(h.replies).toBe(3);
+    // Only the recorded frames count: 3 replies of MAX_RECORDED_FRAMES * 20 ms.
+    expect(h.minutes).toBeCloseTo((3 * MAX_RECORDED_FRAMES * 20) / 60000, 6);
+  });
+});
+
+describe('adaptive policy', () => {
+  it('learns across replies: after a reply with a 400 ms stall the next ones start deep enough', () => {
+    const trace: PlayoutTrace = { sampleRate: RATE, replies: Array.from({ length: 5 }, () => pacedReply(500, 3000, 400)) };
+    const res = simulatePlayout(trace);
+    expect(res[0]!.underruns).toBeGreaterThan(0);
+    for (const r of res.slice(1)) {
+      expect(r.underruns).toBe(0);
+      expect(r.targetMs).toBeGreaterThanOrEqual(400);
+      // ... and not much deeper than needed (D* = 400 ms here)
+      expect(r.endDelayMs).toBeLessThan(400 + 150);
+    }
+  });
+
+  it('tells a burst server from a paced one by measurement: bursts get a shallow buffer', () => {
+    const burst = simulatePlayout({ sampleRate: RATE, replies: Array.from({ length: 4 }, () => burstReply(500)) });
+    const paced = simulatePlayout({ sampleRate: RATE, replies: Array.from({ length: 4 }, () => pacedReply(500, 2000, 300)) });
+    expect(burst.every((r) => r.underruns === 0)).toBe(true);
+    expect(burst[3]!.targetMs).toBeLessThan(100);
+    expect(burst[3]!.startDelayMs).toBeLessThan(80);
+    expect(paced[3]!.targetMs).toBeGreaterThan(300);
+  });
+
+  it('grows the depth on every underrun within a reply and forgets the growth at the next reply', () => {
+    const d = new DelayManager({ initialTargetMs: 100, underrunGrowth: 2 });
+    d.beginReply();
+    expect(d.targetMs).toBe(100);
+    d.underrun();
+    d.underrun();
+    expect(d.targetMs).toBe(400);
+    d.endReply(); // fewer than two frames recorded: nothing learned
+    d.beginReply();
+    expect(d.targetMs).toBe(100);
+  });
+
+  it('baselines are options of the same core: on-arrival starts within a quantum, prebuffer waits', () => {
+    const trace: PlayoutTrace = { sampleRate: RATE, replies: [pacedReply(100, 10_000, 0)] };
+    const onArrival = simulatePlayout(trace, { policy: 'on-arrival' })[0]!;
+    expect(onArrival.startDelayMs).toBeLessThanOrEqual((128 * 1000) / RATE);
+    const pre = simulatePlayout(trace, { policy: { prebufferMs: 250 } })[0]!;
+    // 13 paced frames (260 ms) are needed: the 13th arrives at 240 ms; start at the next quantum.
+    expect(pre.startDelayMs).toBeGreaterThanOrEqual(240);
+    expect(pre.startDelayMs).toBeLessThan(240 + (128 * 1000) / RATE + 0.01);
+  });
+
+  it('never ends before D* on a shared trace, whatever the policy (the oracle bound holds)', () => {
+    const trace = JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/traces/4g-paced.json'), 'utf8')) as PlayoutTrace;
+    const short: PlayoutTrace = { sampleRate: trace.sampleRate, replies: trace.replies.slice(0, 4) };
+    for (const policy of ['adaptive', 'on-arrival', { prebufferMs: 250 }] as const) {
+      const res = simulatePlayout(short, { policy });
+      res.forEach((r, i) => expect(r.endDelayMs).toBeGreaterThanOrEqual(oracleDelayMs(short.replies[i]!.arrivals, trace.sampleRate) - 6));
+    }
+  });
+
+  it('simulates at another output rate through the resampler with the same outcome shape', () => {
+    const trace: PlayoutTrace = { sampleRate: RATE, replies: [pacedReply(50, 400, 200), pacedReply(50, 400, 200)] };
+    const a = simulatePlayout(trace, { outputRate: 44100 });
+    const b = simulatePlayout(trace, { outputRate: 24000 });
+    expect(a.map((r) => r.underruns)).toEqual(b.map((r) => r.underruns));
+    a.forEach((r, i) => expect(Math.abs(r.endDelayMs - b[i]!.endDelayMs)).toBeLessThan(12));
+  });
+});
