@@ -1,0 +1,204 @@
+// @vitest-environment node
+// The demo page (demo/, script-tag build) driven like a person in real Chromium: Playwright from
+// Node, real mouse and keyboard input, the fake microphone (a 440 Hz WAV, processing off), the
+// reference server on loopback, and a tap on the page's output node to hear what played.
+// Needs dist/ (npm test builds first).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chromiumArgs } from '../vitest.config';
+import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
+import { analyseTone } from '../../src/server/tone-analysis';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const chromiumPath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+
+let server: ReferenceServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/talstream.iife.js is missing: run `npm run build` first');
+  server = await startReferenceServer({ port: 0 });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+beforeEach(async () => {
+  pageErrors.length = 0;
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+afterEach(async () => {
+  await page.close();
+  expect(pageErrors).toEqual([]);
+});
+
+/** Once the page built its client (first gesture), records what reaches its output node. */
+async function installTap(): Promise<void> {
+  await page.waitForFunction(() => (window as any).talstreamDemo?.output);
+  await page.evaluate(async () => {
+    const { context, output } = (window as any).talstreamDemo as { context: AudioContext; output: AudioNode };
+    const code = `class DemoTap extends AudioWorkletProcessor {
+      process(inputs) { const ch = inputs[0] && inputs[0][0]; if (ch) this.port.postMessage(ch.slice()); return true; }
+    }
+    registerProcessor('demo-tap', DemoTap);`;
+    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+    await context.audioWorklet.addModule(url);
+    const tap = new AudioWorkletNode(context, 'demo-tap', { channelCount: 1, channelCountMode: 'explicit' });
+    const blocks: Float32Array[] = [];
+    tap.port.onmessage = (e) => blocks.push(e.data);
+    const mute = context.createGain();
+    mute.gain.value = 0;
+    output.connect(tap);
+    tap.connect(mute).connect(context.destination);
+    (window as any).__tap = { blocks, rate: context.sampleRate };
+  });
+}
+
+/** The tapped output so far, and its sample rate. */
+async function tapped(): Promise<{ samples: Float32Array; rate: number }> {
+  await page.waitForTimeout(100);
+  const { data, rate } = await page.evaluate(() => {
+    const t = (window as any).__tap as { blocks: Float32Array[]; rate: number };
+    const all: number[] = [];
+    for (const b of t.blocks) for (let i = 0; i < b.length; i++) all.push(Math.round(b[i]! * 32767));
+    t.blocks.length = 0;
+    return { data: all, rate: t.rate };
+  });
+  return { samples: Float32Array.from(data, (v) => v / 32767), rate };
+}
+
+function audibleSpan(x: Float32Array, threshold = 0.02): { start: number; end: number } {
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (Math.abs(x[i]!) > threshold) {
+      if (start < 0) start = i;
+      end = i;
+    }
+  }
+  return { start, end };
+}
+
+const text = (sel: string) => page.locator(sel).textContent().then((t) => t ?? '');
+const waitForStatus = (re: RegExp) =>
+  page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 20_000 });
+
+describe('demo page, driven like a person', () => {
+  it('hold the talk button with the mouse: the caption says what was heard, the answer plays to the end, stats show first audio', async () => {
+    await page.goto(`${server.origin}/?processing=off&pace=burst`);
+    expect(page.url()).toBe(`${server.origin}/demo/?processing=off&pace=burst`);
+    const box = (await page.locator('#talk').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    const held0 = Date.now();
+    await installTap();
+    await page.waitForFunction(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
+    expect(await text('#talk-label')).toBe('Release to send');
+    await page.waitForTimeout(1500 - (Date.now() - held0));
+    await page.mouse.up();
+    const heldMs = Date.now() - held0;
+    await waitForStatus(/^Done: /);
+
+    const question = await text('#question');
+    const m = /^heard (\d+\.\d) s of 16 kHz audio, (\d+) Hz peak$/.exec(question);
+    expect(m, question).not.toBeNull();
+    expect(Math.abs(Number(m![2]) - 440)).toBeLessThanOrEqual(2);
+    const heardMs = Number(m![1]) * 1000;
+    expect(Math.abs(heardMs - heldMs)).toBeLessThan(400);
+    expect(await text('#answer')).toBe(`Here is what you said: ${m![1]} seconds of sound, played back to you at 24 kilohertz.`);
+    expect(await text('#stat-first-audio')).toMatch(/^\d+ ms$/);
+    expect(await text('#stat-first-byte')).toMatch(/^\d+ ms$/);
+    expect(await text('#stat-underruns')).toBe('0');
+    // 20 ms frames of the echo plus the closing one (the caption rounds the duration to 0.1 s).
+    expect(Math.abs(Number(await text('#stat-frames')) - heardMs / 20)).toBeLessThanOrEqual(4);
+    expect(await page.locator('#talk').getAttribute('aria-pressed')).toBe('false');
+    expect(await page.locator('#interrupt').isDisabled()).toBe(true);
+
+    const { samples, rate } = await tapped();
+    const span = audibleSpan(samples);
+    expect(span.start).toBeGreaterThanOrEqual(0);
+    // The whole echo played (to 0.05 s, the caption's rounding), at the mic's pitch.
+    expect(Math.abs(((span.end - span.start + 1) / rate) * 1000 - heardMs)).toBeLessThan(60);
+    const body = samples.subarray(span.start + Math.round(rate * 0.05), span.end - Math.round(rate * 0.05));
+    expect(Math.abs(analyseTone(body, rate).peakHz! - 440)).toBeLessThan(2);
+  });
+
+  it('keyboard: Space held on the focused button, then toggle mode with Enter', async () => {
+    await page.goto(`${server.origin}/demo/?processing=off&pace=burst`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('talk');
+    await page.keyboard.down(' ');
+    const t0 = Date.now();
+    await page.waitForFunction(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
+    await page.waitForTimeout(1000 - (Date.now() - t0));
+    await page.keyboard.up(' ');
+    const held = Date.now() - t0;
+    await waitForStatus(/^Done: /);
+    const first = /^heard (\d+\.\d) s of 16 kHz audio, 44\d Hz peak$/.exec(await text('#question'));
+    expect(first).not.toBeNull();
+    expect(Math.abs(Number(first![1]) * 1000 - held)).toBeLessThan(400);
+
+    await page.locator('label', { hasText: 'Toggle' }).click();
+    expect(await text('#talk-label')).toBe('Click to talk');
+    await page.locator('#talk').focus();
+    await page.keyboard.press('Enter');
+    const t1 = Date.now();
+    await page.waitForFunction(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
+    expect(await text('#talk-label')).toBe('Click to send');
+    await page.waitForTimeout(2000 - (Date.now() - t1));
+    await page.keyboard.press('Enter');
+    const held2 = Date.now() - t1;
+    await waitForStatus(/^Done: /);
+    const second = /^heard (\d+\.\d) s of 16 kHz audio, 44\d Hz peak$/.exec(await text('#question'));
+    expect(second).not.toBeNull();
+    expect(Math.abs(Number(second![1]) * 1000 - held2)).toBeLessThan(400);
+  });
+
+  it('a WAV file and a typed question; server text stays text, an action URL is shown, not followed', async () => {
+    await page.goto(`${server.origin}/demo/?pace=burst&url=${encodeURIComponent('javascript:window.__followed=1')}`);
+    await page.setInputFiles('#wav', path.join(root, 'test/fixtures/fake-mic-440hz.wav'));
+    await waitForStatus(/^Done: /);
+    expect(await text('#question')).toBe('heard 3.0 s of 16 kHz audio, 440 Hz peak');
+    expect(await page.locator('#url-row').isVisible()).toBe(true);
+    expect(await text('#url')).toBe('javascript:window.__followed=1');
+    expect(await page.locator('#url a').count()).toBe(0);
+    expect(await page.evaluate(() => (window as any).__followed)).toBeUndefined();
+    expect(page.url()).toBe(`${server.origin}/demo/?pace=burst&url=${encodeURIComponent('javascript:window.__followed=1')}`);
+
+    await page.locator('#typed').fill('is <b>this</b> bold? <img src=x onerror="window.__pwned=1">');
+    await page.locator('#text-form button').click();
+    await waitForStatus(/^Done: /);
+    expect(await text('#question')).toBe('is <b>this</b> bold? <img src=x onerror="window.__pwned=1">');
+    expect(await page.locator('#question b, #question img, #answer b, #answer img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+    expect(await text('#answer')).toBe(
+      'You asked: is <b>this</b> bold? <img src=x onerror="window.__pwned=1">. This is the talstream reference server; here is a 440 hertz tone.',
+    );
+  });
+
+  it('realtime pacing shows the buffer filling, and the interrupt button cuts the answer', async () => {
+    await page.goto(`${server.origin}/demo/?processing=off&pace=realtime&jitter=wifi`);
+    const talk = page.locator('#talk');
+    await talk.hover();
+    await page.mouse.down();
+    await page.waitForTimeout(2500);
+    await page.mouse.up();
+    await waitForStatus(/^Answering/);
+    await page.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('stat-buffer')!.textContent ?? ''));
+    expect(await text('#stat-target')).toMatch(/^\d+ ms$/);
+    await page.waitForTimeout(500);
+    expect(await page.locator('#interrupt').isEnabled()).toBe(true);
+    await page.locator('#interrupt').click();
+    await waitForStatus(/^Interrupted after \d+\.\d s\.$/);
+    const after = Number(/after (\d+\.\d) s/.exec(await text('#status'))![1]);
+    expect(after).toBeGreaterThan(0.2);
+    expect(after).toBeLessThan(2.4);
+  });
+});
