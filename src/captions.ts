@@ -50,10 +50,13 @@ export class CaptionTimeline {
     this.update();
   }
 
-  /** The player's first sample of this reply went out. */
-  audioStarted(): void {
+  /**
+   * The player's first sample of this reply went out; `atMs` is when, on this timeline's clock,
+   * if the player said (its report reaches the main thread a little later).
+   */
+  audioStarted(atMs?: number): void {
     this.started = true;
-    this.anchor(0, true);
+    this.anchor(0, true, atMs);
   }
 
   /** The buffer ran dry: everything queued has played; the playhead waits. */
@@ -62,10 +65,10 @@ export class CaptionTimeline {
     this.anchor(this.queuedMs, false);
   }
 
-  /** Playback resumed after an underrun. */
-  resumed(): void {
+  /** Playback resumed after an underrun (at `atMs` on this timeline's clock, if known). */
+  resumed(atMs?: number): void {
     if (!this.started) return;
-    this.anchor(this.position(), true);
+    this.anchor(this.position(), true, atMs);
   }
 
   /** An exact position report from the player (ms of this reply played now). */
@@ -97,10 +100,12 @@ export class CaptionTimeline {
     return Math.min(this.queuedMs, this.anchorPos + (this.clock.now() - this.anchorAt));
   }
 
-  private anchor(pos: number, running: boolean): void {
+  private anchor(pos: number, running: boolean, atMs?: number): void {
     if (this.closed) return;
+    const now = this.clock.now();
     this.anchorPos = pos;
-    this.anchorAt = this.clock.now();
+    // A reported event time is used when it is plausible (not in the future of this clock).
+    this.anchorAt = atMs !== undefined && Number.isFinite(atMs) && atMs <= now ? atMs : now;
     this.running = running;
     this.update();
   }

@@ -6,6 +6,7 @@ import { toFrameStream, type AudioSource } from './capture/sources';
 import { Emitter } from './emitter';
 import { TalStreamError } from './errors';
 import { Player, type JitterOptions, type PlayerStats } from './playout/player';
+import { encodeFrame, parseHeaderBytes, readU32LE } from './protocol/frame-codec';
 import { isRiffWave } from './protocol/wav';
 import { Reply } from './reply';
 import { postFrames } from './transport/upload';
@@ -205,6 +206,8 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       maxFrameBytes: this.options.maxFrameBytes,
       maxBufferedEvents: this.options.maxBufferedEvents,
       acquirePlayer: responseType === 'audio' ? () => this.acquirePlayer() : undefined,
+      // Captions run on the context's clock (they pause with it); a custom output keeps the client clock.
+      audioClock: this.options.player ? undefined : { now: () => (this.playerCtx?.currentTime ?? 0) * 1000 },
       requestSentAt: () => (fetchAt === undefined ? undefined : Math.max(fetchAt, bodyEndAt ?? fetchAt)),
       request: async (signal) => {
         if (problem) throw problem;
@@ -260,7 +263,7 @@ export class TalStreamClient extends Emitter<ClientEvents> {
   }
 
   private requestFrames(audio: AudioSource | null, options: AskOptions, responseType: string, signal: AbortSignal): AsyncIterable<Uint8Array> {
-    return toFrameStream(audio, {
+    const frames = toFrameStream(audio, {
       sampleRate: this.options.sampleRate ?? 16000,
       audioType: this.options.audioType ?? 'int16',
       frameMs: this.options.frameMs ?? 20,
@@ -270,6 +273,8 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       workletUrl: this.options.workletUrl,
       signal,
     });
+    // A take recorded before the ask carries its own (often empty) question: add the typed one.
+    return options.question ? withQuestion(frames, options.question) : frames;
   }
 
   /**
@@ -342,6 +347,23 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       // It never started: nothing to release.
     }
   }
+}
+
+/** Writes `question` into every frame whose header has none (frames are whole TALAudio frames). */
+function withQuestion(frames: AsyncIterable<Uint8Array>, question: string): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const bytes of frames) {
+        const h = readU32LE(bytes, 4);
+        const header = parseHeaderBytes(bytes.subarray(8, 8 + h), 0);
+        if (typeof header.question === 'string' && header.question !== '') {
+          yield bytes;
+        } else {
+          yield encodeFrame({ ...header, question }, bytes.subarray(8 + h));
+        }
+      }
+    },
+  };
 }
 
 /** Wraps frames so that `onDone` runs when the last one has been handed over. */

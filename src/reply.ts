@@ -29,6 +29,12 @@ export interface ReplyInit {
   /** Timers for caption scheduling (tests). */
   timers?: Timers;
   /**
+   * The output's clock in ms (the AudioContext's `currentTime` x 1000). Captions are timed on it,
+   * so they pause with a suspended context and follow an OfflineAudioContext's rendering, and
+   * player events that carry the audio-thread time `timeMs` anchor them exactly. Default: `clock`.
+   */
+  audioClock?: Clock;
+  /**
    * When the complete request went out (the later of the fetch call and the end of the upload
    * body), for `firstByteMs`; default: when the request was started.
    */
@@ -101,7 +107,11 @@ export class Reply implements AsyncIterable<ReplyEvent> {
         fatal: false,
       }),
     );
-    this.captions = new CaptionTimeline(this.clock, (text, order) => this.channel.emit({ type: 'text', text, order }), init.timers);
+    this.captions = new CaptionTimeline(
+      init.audioClock ?? this.clock,
+      (text, order) => this.channel.emit({ type: 'text', text, order }),
+      init.timers,
+    );
     const signal = init.signal;
     if (signal) {
       const onAbort = () => this.stop(new TalStreamError('aborted', 'the reply was aborted by its AbortSignal', { cause: signal.reason }));
@@ -270,12 +280,14 @@ export class Reply implements AsyncIterable<ReplyEvent> {
     this.player = player;
     const id = (this.replyId = player.startReply());
     const mine = (p: unknown) => (p as { replyId?: number } | undefined)?.replyId === undefined || (p as { replyId: number }).replyId === id;
+    // When the output reports the audio-thread time of an event, captions anchor on it exactly.
+    const at = (p: unknown) => (this.init.audioClock ? (p as { timeMs?: number } | undefined)?.timeMs : undefined);
     this.unsubscribePlayer.push(
       player.on('audio-start', (p) => {
         if (!mine(p) || this.audioStartAt !== null) return;
         this.audioStartAt = this.clock.now();
         this.channel.emit({ type: 'audio-start' });
-        this.captions.audioStarted();
+        this.captions.audioStarted(at(p));
       }),
       player.on('underrun', (p) => {
         if (!mine(p)) return;
@@ -286,7 +298,7 @@ export class Reply implements AsyncIterable<ReplyEvent> {
       player.on('resume', (p) => {
         if (!mine(p)) return;
         this.channel.emit({ type: 'resume' });
-        this.captions.resumed();
+        this.captions.resumed(at(p));
       }),
       player.on('error', (e) => {
         const err = (e as { error?: unknown })?.error ?? e;

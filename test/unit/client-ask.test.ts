@@ -2,6 +2,7 @@
 // interface): the request that goes out, replies in order, interrupt vs queue, destroy.
 import { describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client';
+import { takeFromSamples } from '../../src/capture/sources';
 import { decodeFrames } from '../../src/protocol/frame-decoder';
 import { encodeJsonFrame } from '../../src/protocol/anb-json';
 import { encodeTalAudio, readTalAudio } from '../../src/protocol/tal-audio';
@@ -110,6 +111,21 @@ describe('client.ask', () => {
     expect(summary).toMatchObject({ answer: '42', frames: 1, playedMs: 0, firstAudioMs: null });
     // Text only: no AudioContext was needed.
     expect(client.audioContext).toBeNull();
+  });
+
+  it('a take recorded without a question gets the typed question of the ask in every frame', async () => {
+    const { fetch, sent } = fakeFetch(() => ok(tal(1, 'ok', 3)));
+    const client = createClient({ url: '/ask', fetch, upload: 'buffered', player: new FakePlayer('auto') });
+    const take = takeFromSamples(new Float32Array(480).fill(0.25), 16000);
+    expect(take.question).toBe('');
+    await client.ask(take, { question: 'optional typed text' }).done;
+    const frames = sent[0]!.frames;
+    expect(frames.map((f) => [f.header.order, f.header.sign, f.header.question])).toEqual([
+      [1, 1, 'optional typed text'],
+      [2, 3, 'optional typed text'],
+    ]);
+    // The audio is untouched by the header rewrite.
+    expect(frames.flatMap((f) => [...readTalAudio(f).channels[0]!])).toEqual(new Array(480).fill(0.25));
   });
 
   it('ask(null) without a question fails the reply with bad-argument (no request)', async () => {
