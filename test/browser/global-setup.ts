@@ -5,6 +5,7 @@ import { startStaticServer } from '../support/static-server';
 import { startUploadServers } from '../support/h2-server';
 import { startReplyServer } from '../support/reply-server';
 import { startReferenceServer } from '../../src/server/reference-server';
+import { startFaultServer } from '../support/fault-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,8 @@ declare module 'vitest' {
     replyOrigin: string;
     /** The reference server (src/server/reference-server.ts): POST /ask, /demo/, /dist/. */
     refOrigin: string;
+    /** The fault-injecting server (test/support/fault-server.ts): bad answers, drops, stalls; GET /stats?id=. */
+    faultOrigin: string;
   }
 }
 
@@ -32,10 +35,13 @@ export default async function setup(project: TestProject) {
   project.provide('replyOrigin', replies.origin);
   const ref = await startReferenceServer({ port: 0 });
   project.provide('refOrigin', ref.origin);
+  const faults = await startFaultServer();
+  project.provide('faultOrigin', faults.origin);
   return async () => {
     await stat.close();
     await uploads.close();
     await replies.close();
     await ref.close();
+    await faults.close();
   };
 }
