@@ -96,6 +96,41 @@ describe('client AudioContext', () => {
     await mine.close();
   });
 
+  it('destroy() stops the microphone tracks and refuses new takes; a closed context also releases its mics', async () => {
+    const streams: MediaStream[] = [];
+    const real = navigator.mediaDevices;
+    // The real getUserMedia (fake device), recorded so the test can see the tracks.
+    const mediaDevices = {
+      getUserMedia: async (c: MediaStreamConstraints) => {
+        const s = await real.getUserMedia(c);
+        streams.push(s);
+        return s;
+      },
+      enumerateDevices: () => real.enumerateDevices(),
+      addEventListener: real.addEventListener.bind(real),
+      removeEventListener: real.removeEventListener.bind(real),
+    } as unknown as MediaDevices;
+    const c = client();
+    await c.unlock();
+    const mic = await c.microphone({ mediaDevices });
+    const other = await c.microphone({ mediaDevices });
+    expect(streams.length).toBe(2);
+    expect(streams.flatMap((s) => s.getAudioTracks()).map((t) => t.readyState)).toEqual(['live', 'live']);
+    await c.destroy();
+    expect(streams.flatMap((s) => s.getAudioTracks()).map((t) => t.readyState)).toEqual(['ended', 'ended']);
+    expect(() => mic.record()).toThrow(expect.objectContaining({ code: 'destroyed' }));
+    expect(() => other.record()).toThrow(expect.objectContaining({ code: 'destroyed' }));
+    await expect(c.microphone({ mediaDevices })).rejects.toMatchObject({ code: 'destroyed' });
+
+    const d = client();
+    await d.unlock();
+    await d.microphone({ mediaDevices });
+    const replaced = new Promise<void>((resolve) => d.on('audio-replaced', () => resolve()));
+    await (d.audioContext as AudioContext).close();
+    await replaced;
+    expect(streams[2]!.getAudioTracks()[0]!.readyState).toBe('ended');
+  });
+
   it('an injected OfflineAudioContext is used as it is', async () => {
     const offline = new OfflineAudioContext(1, 128, 44100);
     const c = client({ url: '/ask', audioContext: offline });

@@ -12,21 +12,45 @@ const vectors = path.resolve(root, '..', 'shared', 'protocol', 'vectors');
 const cors = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers': '*',
-  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
   'access-control-expose-headers': 'x-request-bytes',
 };
 
-/** Routes (POST): /vector/<file>.bin?chunk=N&pace=MS&cut=BYTES, /html, /status/<code>. */
+/** Headers and payload sizes of the frames of a request body (a plain walk of the length words). */
+function frameHeaders(body: Buffer): { header: Record<string, unknown>; payloadBytes: number }[] {
+  const out: { header: Record<string, unknown>; payloadBytes: number }[] = [];
+  for (let at = 0; at + 8 <= body.length; ) {
+    const total = body.readUInt32LE(at);
+    const h = body.readUInt32LE(at + 4);
+    if (total < 8 + h || at + total > body.length) break;
+    out.push({ header: JSON.parse(body.subarray(at + 8, at + 8 + h).toString('utf8')), payloadBytes: total - 8 - h });
+    at += total;
+  }
+  return out;
+}
+
+/**
+ * Routes: POST /vector/<file>.bin?chunk=N&pace=MS&cut=BYTES, POST /html, POST /status/<code>;
+ * GET /last-upload: the frames of the last POST body, as JSON.
+ */
 export async function startReplyServer(): Promise<{ origin: string; close(): Promise<void> }> {
+  let lastUpload: { bytes: number; frames: { header: Record<string, unknown>; payloadBytes: number }[] } | null = null;
   const server = http.createServer(async (req, res) => {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors).end();
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/last-upload') {
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify(lastUpload));
+      return;
+    }
     // Read the whole upload first: the answer says how many bytes arrived.
-    let received = 0;
-    for await (const chunk of req) received += (chunk as Buffer).length;
+    const parts: Buffer[] = [];
+    for await (const chunk of req) parts.push(chunk as Buffer);
+    const upload = Buffer.concat(parts);
+    const received = upload.length;
+    lastUpload = { bytes: received, frames: frameHeaders(upload) };
     const status = /^\/status\/(\d{3})$/.exec(url.pathname);
     if (status) {
       res.writeHead(Number(status[1]), { ...cors, 'content-type': 'text/plain' }).end(`failure ${status[1]}: ` + 'x'.repeat(600));
