@@ -32,6 +32,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { encodeFrame, encodeTalAudio } from '../../src/protocol/index';
+import { faultHeader as header, faultReplySamples } from './fault-frames';
 
 /** What the server saw of one request. */
 export interface RequestRecord {
@@ -57,18 +58,7 @@ export interface FaultServer {
   close(): Promise<void>;
 }
 
-const TAU = 2 * Math.PI;
-
-/** The i-th (0-based) frame of a good reply: `samples` samples of the continuous 440 Hz sine. */
-export function faultReplySamples(i: number, samples: number, rate: number): Int16Array {
-  const out = new Int16Array(samples);
-  for (let k = 0; k < samples; k++) out[k] = Math.round(0.5 * 32767 * Math.sin((TAU * 440 * (i * samples + k)) / rate));
-  return out;
-}
-
-function header(i: number, n: number, rate: number, extra: Record<string, unknown>) {
-  return { sampleRate: rate, answer: `w${i + 1} `, question: 'fault server', sign: i === 0 ? 1 : i === n - 1 ? 3 : 2, order: i + 1, ...extra };
-}
+export { faultReplySamples, faultFrame } from './fault-frames';
 
 function setU32(b: Uint8Array, at: number, v: number): void {
   new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at, v, true);

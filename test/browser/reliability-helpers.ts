@@ -1,0 +1,123 @@
+// Shared by the reliability browser tests: a real client on a real AudioContext whose output goes
+// through a recording tap, the fault server's records, and waits that fail instead of hanging.
+import { inject } from 'vitest';
+import { createClient, type ClientOptions, type TalStreamClient } from '../../src/client';
+import type { Reply } from '../../src/reply';
+import type { ReplyEvent } from '../../src/types';
+import type { RequestRecord } from '../support/fault-server';
+
+/** What reached the output: every render quantum after the player, with the context time it started at. */
+export interface Tap {
+  node: AudioWorkletNode;
+  blocks: { t: number; data: Float32Array }[];
+  /** All recorded samples, in order (of the blocks that started at or after context time `from`, before `to`). */
+  samples(from?: number, to?: number): Float32Array;
+  /** Resolves once the blocks rendered up to the context's current time have arrived. */
+  caughtUp(): Promise<void>;
+}
+
+/** A worklet node after the player that copies each quantum back (an AnalyserNode would miss samples). */
+export async function tapRecorder(ctx: AudioContext): Promise<Tap> {
+  const src = `registerProcessor('reliability-tap', class extends AudioWorkletProcessor {
+    process(inputs, outputs) {
+      const ch = inputs[0] && inputs[0][0];
+      const out = new Float32Array(128);
+      if (ch) { out.set(ch); outputs[0][0].set(ch); }
+      this.port.postMessage({ t: currentTime, data: out }, [out.buffer]);
+      return true;
+    }
+  });`;
+  const url = URL.createObjectURL(new Blob([src], { type: 'text/javascript' }));
+  await ctx.audioWorklet.addModule(url);
+  URL.revokeObjectURL(url);
+  const node = new AudioWorkletNode(ctx, 'reliability-tap', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
+  node.connect(ctx.destination);
+  const blocks: Tap['blocks'] = [];
+  node.port.onmessage = (e) => blocks.push(e.data as Tap['blocks'][number]);
+  return {
+    node,
+    blocks,
+    samples(from = 0, to = Infinity) {
+      const picked = blocks.filter((b) => b.t >= from && b.t < to);
+      const out = new Float32Array(picked.length * 128);
+      picked.forEach((b, i) => out.set(b.data, i * 128));
+      return out;
+    },
+    async caughtUp() {
+      const t = ctx.currentTime;
+      await until(() => (blocks.at(-1)?.t ?? -1) >= t, 2000, 'the tap to catch up');
+    },
+  };
+}
+
+/** Index of the first and last sample above `floor`, and the largest step between neighbours. */
+export function soundSpan(x: Float32Array, floor = 1e-3): { first: number; last: number; maxStep: number } {
+  let first = -1;
+  let last = -1;
+  let maxStep = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (Math.abs(x[i]!) > floor) {
+      if (first < 0) first = i;
+      last = i;
+    }
+    if (i > 0) maxStep = Math.max(maxStep, Math.abs(x[i]! - x[i - 1]!));
+  }
+  return { first, last, maxStep };
+}
+
+export const faultOrigin = (): string => inject('faultOrigin');
+
+/** What the fault server saw for `id`. */
+export async function records(id: string): Promise<RequestRecord[]> {
+  const r = await fetch(`${faultOrigin()}/stats?id=${encodeURIComponent(id)}`);
+  return ((await r.json()) as { requests: RequestRecord[] }).requests;
+}
+
+/** Polls `check` every 20 ms until it returns true; fails after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Rejects with 'hung' when `p` does not settle within `ms` (no test waits for the 60 s timeout). */
+export function within<T>(p: Promise<T>, ms: number, what = 'promise'): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))]);
+}
+
+/** Records every event of a reply, by listeners (with a timestamp) and by an iterator. */
+export function recordEvents(reply: Reply) {
+  const events: (ReplyEvent & { at: number })[] = [];
+  const types = ['frame', 'question', 'text', 'url', 'audio-start', 'underrun', 'resume', 'end', 'error'] as const;
+  for (const t of types) reply.on(t, (e) => events.push({ ...(e as ReplyEvent), at: performance.now() }));
+  const iterated: ReplyEvent[] = [];
+  const iteration = (async () => {
+    for await (const e of reply) iterated.push(e);
+  })();
+  const settled = reply.done.then(
+    (summary) => ({ summary, error: null }),
+    (error) => ({ summary: null, error }),
+  );
+  return { events, iterated, iteration, settled };
+}
+
+/** A client on its own AudioContext with a tap; `cleanup()` destroys both. */
+export async function tappedClient(opts: Partial<ClientOptions> = {}) {
+  const ctx = new AudioContext();
+  const tap = await tapRecorder(ctx);
+  const client: TalStreamClient = createClient({ url: `${faultOrigin()}/reply`, upload: 'buffered', audioContext: ctx, destination: tap.node, ...opts });
+  await client.unlock();
+  return {
+    ctx,
+    tap,
+    client,
+    async cleanup() {
+      await client.destroy();
+      await ctx.close();
+    },
+  };
+}
