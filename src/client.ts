@@ -9,6 +9,7 @@ import { Player, type JitterOptions, type PlayerStats } from './playout/player';
 import { encodeFrame, parseHeaderBytes, readU32LE } from './protocol/frame-codec';
 import { isRiffWave } from './protocol/wav';
 import { Reply } from './reply';
+import { requestWithRetry, type RetryOptions } from './transport/retry';
 import { postFrames } from './transport/upload';
 import type { Clock, HeadersOption, PlayedPosition, ReplyPlayer, UploadMode } from './types';
 
@@ -57,6 +58,14 @@ export interface ClientOptions {
   clock?: Clock;
   /** Events each reply keeps for an iterator created late (default 1024; see Reply). */
   maxBufferedEvents?: number;
+  /**
+   * Send the request again when it failed before any byte of an answer came back: a network
+   * failure (refused, reset) or HTTP 502/503/504. `true` for the defaults (2 retries, 250 ms then
+   * 500 ms), or {@link RetryOptions}. Never retried once a response arrived: a reply that breaks
+   * mid-stream ends with its error (its audio may have played; the server may have acted).
+   * Default: off.
+   */
+  retry?: boolean | RetryOptions;
   /**
    * Where gestures are listened for to restart a suspended or interrupted AudioContext (default:
    * `document`); `null` turns that recovery off.
@@ -206,26 +215,33 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       maxFrameBytes: this.options.maxFrameBytes,
       maxBufferedEvents: this.options.maxBufferedEvents,
       acquirePlayer: responseType === 'audio' ? () => this.acquirePlayer() : undefined,
-      // Captions run on the context's clock (they pause with it); a custom output keeps the client clock.
-      audioClock: this.options.player ? undefined : { now: () => (this.playerCtx?.currentTime ?? 0) * 1000 },
+      // Captions run on the context's clock (they pause with it); a ready-made custom output,
+      // which may not play on our context, keeps the client clock.
+      audioClock:
+        this.options.player && typeof this.options.player !== 'function' ? undefined : { now: () => (this.playerCtx?.currentTime ?? 0) * 1000 },
       requestSentAt: () => (fetchAt === undefined ? undefined : Math.max(fetchAt, bodyEndAt ?? fetchAt)),
       request: async (signal) => {
         if (problem) throw problem;
         const frames = this.requestFrames(audio, options, responseType, signal);
         const fetchImpl = this.options.fetch ?? globalThis.fetch.bind(globalThis);
-        return postFrames({
-          url: options.url ?? this.options.url,
-          frames: onEnd(frames, () => (bodyEndAt = this.clock.now())),
-          upload: this.options.upload ?? 'auto',
-          headers: this.options.headers,
-          credentials: this.options.credentials,
-          signal,
-          fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
-            // The last call counts: 'auto' may retry a failed streaming upload as buffered.
-            fetchAt = this.clock.now();
-            return fetchImpl(input, init);
-          }) as typeof fetch,
-        });
+        const post = (body: AsyncIterable<Uint8Array>) =>
+          postFrames({
+            url: options.url ?? this.options.url,
+            frames: body,
+            upload: this.options.upload ?? 'auto',
+            headers: this.options.headers,
+            credentials: this.options.credentials,
+            signal,
+            fetch: ((input: RequestInfo | URL, init?: RequestInit) => {
+              // The last call counts: 'auto' may retry a failed streaming upload as buffered.
+              fetchAt = this.clock.now();
+              return fetchImpl(input, init);
+            }) as typeof fetch,
+          });
+        const body = onEnd(frames, () => (bodyEndAt = this.clock.now()));
+        const retry = this.options.retry === true ? {} : this.options.retry || null;
+        // Only before any byte of an answer came back (see transport/retry.ts).
+        return retry ? requestWithRetry(post, { ...retry, frames: body, signal }) : post(body);
       },
     });
     if (!problem) {
