@@ -15,6 +15,9 @@ import { readWav } from '../../src/protocol/wav';
 import { Resampler } from '../../src/dsp/resampler';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { concat, sine, uploadFrames } from './server-test-helpers';
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright';
+import { chromiumArgs } from '../vitest.config';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = path.join(root, 'demo/fastapi/app.py');
@@ -147,5 +150,70 @@ describe('SDK against the FastAPI example server (uvicorn)', () => {
     expect(await res.text()).toBe(`bad upload: at byte ${good.length}: total 4 < 8 + header length 0\n`);
     expect(await runCli(['ask', '--url', `${origin}/ask?pace=warp`, '--question', 'x'], io)).toBe(1);
     expect(io.err().split('\n').slice(1, 3)).toEqual(['error: HTTP 400 Bad Request', 'bad query: reply must be echo|tone, pace burst|realtime']);
+  });
+});
+
+describe('the browser client (script-tag build) against the FastAPI server', () => {
+  it('the demo page served by FastAPI asks with a WAV file: captions arrive and the whole echo plays', async () => {
+    if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+    const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+    const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${origin}/demo/`);
+      // The first gesture builds the page's client; then tap its output node.
+      await page.locator('#typed').fill('');
+      await page.setInputFiles('#wav', fakeMic);
+      await page.waitForFunction(() => (window as any).talstreamDemo?.output);
+      await page.evaluate(async () => {
+        const { context, output } = (window as any).talstreamDemo as { context: AudioContext; output: AudioNode };
+        const code = `class T extends AudioWorkletProcessor { process(i) { const c = i[0] && i[0][0]; if (c) this.port.postMessage(c.slice()); return true; } }
+          registerProcessor('fastapi-tap', T);`;
+        await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+        const tap = new AudioWorkletNode(context, 'fastapi-tap', { channelCount: 1, channelCountMode: 'explicit' });
+        const blocks: Float32Array[] = [];
+        tap.port.onmessage = (e) => blocks.push(e.data);
+        const mute = context.createGain();
+        mute.gain.value = 0;
+        output.connect(tap);
+        tap.connect(mute).connect(context.destination);
+        (window as any).__tap = { blocks, rate: context.sampleRate };
+      });
+      await page.waitForFunction(() => /^Done: /.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
+      expect(await page.locator('#question').textContent()).toBe('heard 3.0 s of 16 kHz audio, about 440 Hz');
+      expect(await page.locator('#answer').textContent()).toBe('You said 3.0 seconds of sound. Here it is back.');
+      expect(await page.locator('#stat-first-audio').textContent()).toMatch(/^\d+ ms$/);
+      // The reply had no sign-3 frame (seed style): the end of the body ended it, after 3 s of audio.
+      const { played, rate, body } = await page.evaluate(() => {
+        const t = (window as any).__tap as { blocks: Float32Array[]; rate: number };
+        const n = t.blocks.reduce((a, b) => a + b.length, 0);
+        const all = new Float32Array(n);
+        t.blocks.reduce((at, b) => (all.set(b, at), at + b.length), 0);
+        // Sounding time: 10 ms windows with sound in them (an underrun's silence does not count).
+        const win = Math.round(t.rate / 100);
+        let sounding = 0;
+        let first = -1;
+        for (let w = 0; w + win <= n; w += win) {
+          let peak = 0;
+          for (let i = w; i < w + win; i++) peak = Math.max(peak, Math.abs(all[i]!));
+          if (peak < 0.1) continue;
+          sounding++;
+          if (first < 0) first = w;
+        }
+        // One clean second from the middle, for the pitch.
+        const mid = first + Math.round(t.rate * 0.5);
+        return { played: sounding / 100, rate: t.rate, body: Array.from(all.subarray(mid, mid + t.rate)) };
+      });
+      const peakHz = analyseTone(Float32Array.from(body), rate).peakHz!;
+      // The tap went in after the first gesture, so it may miss the reply's first few ms at most.
+      expect(played).toBeGreaterThan(2.9);
+      expect(played).toBeLessThanOrEqual(3.05); // partial windows at the edges and around a gap
+      expect(Math.abs(peakHz - 440)).toBeLessThan(3);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
