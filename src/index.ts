@@ -13,6 +13,8 @@ export { toFrameStream, recordMediaStream, takeFromSamples } from './capture/sou
 export type { AudioSource, FrameStreamOptions } from './capture/sources';
 export { postFrames, supportsRequestStreams } from './transport/upload';
 export type { PostFramesOptions, UploadMode } from './transport/upload';
+export { DEFAULT_RETRY } from './transport/retry';
+export type { RetryOptions } from './transport/retry';
 export * from './protocol/index';
 export { PlayoutCore } from './playout/playout-core';
 export type { PlayoutCoreOptions, PlayoutPushResult } from './playout/playout-core';
