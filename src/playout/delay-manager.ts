@@ -41,6 +41,8 @@ export class DelayManager {
   private learned: number;
   private current: number;
   private dirty = false;
+  /** Next grid index of an incremental relearn; -1 when none is pending. */
+  private pendingIndex = -1;
   private lastArrival = -1;
 
   constructor(options: JitterOptions = {}) {
@@ -77,7 +79,9 @@ export class DelayManager {
 
   /** A new reply begins (before its first frame is recorded). */
   beginReply(): void {
-    if (this.dirty) this.relearn();
+    // Finish a relearn still in progress (normally done by `step` while the last reply played).
+    while (this.pendingIndex >= 0) this.step();
+    if (this.dirty && this.policy === 'adaptive') this.relearn();
     this.current = this.learned;
     this.lastArrival = -1;
     this.history.begin();
@@ -105,6 +109,24 @@ export class DelayManager {
     for (let i = 0; i < GAP_BINS; i++) this.gaps[i]! *= GAP_DECAY;
     this.gapTotal *= GAP_DECAY;
     this.dirty = true;
+    // Relearning replays every candidate depth (a few ms of work): spread it over render quanta.
+    if (this.policy === 'adaptive' && this.history.replies > 0) this.pendingIndex = 0;
+  }
+
+  /**
+   * Does one slice of a pending relearn (one candidate depth replayed over the history, well under
+   * 0.1 ms); called once per render quantum so no quantum pays for the whole relearn.
+   */
+  step(): void {
+    const g = this.pendingIndex;
+    if (g < 0) return;
+    this.gridUnderruns[g] = this.history.underrunsAt(this.grid[g]!);
+    this.pendingIndex = g + 1;
+    if (this.pendingIndex === this.grid.length) {
+      this.pendingIndex = -1;
+      this.dirty = false;
+      this.choose();
+    }
   }
 
   /** Start now? `sinceFirstMs`: time since the reply's first frame arrived. */
@@ -123,17 +145,27 @@ export class DelayManager {
     return bufferedMs > 0 && bufferedMs >= this.targetMs;
   }
 
-  /** Recomputes the learned depth from the history (only between replies, never per quantum). */
+  /** Recomputes the learned depth from the history at once (tests; `step` does it in slices). */
   relearn(): void {
     this.dirty = false;
     const n = this.history.replies;
     if (n === 0) return;
-    const minutes = Math.max(this.history.minutes, 1e-6);
     // Underruns at each candidate depth, then smoothed over neighbouring depths (a kernel in the
     // log domain): a stall that just missed a depth is evidence that a slightly longer one happens.
     const grid = this.grid;
     const u = this.gridUnderruns;
     for (let g = 0; g < grid.length; g++) u[g] = this.history.underrunsAt(grid[g]!);
+    this.pendingIndex = -1;
+    this.choose();
+  }
+
+  /** Picks the depth from the counterfactual underrun counts in `gridUnderruns`. */
+  private choose(): void {
+    const n = this.history.replies;
+    if (n === 0) return;
+    const minutes = Math.max(this.history.minutes, 1e-6);
+    const grid = this.grid;
+    const u = this.gridUnderruns;
     const k = this.smoothing;
     let best = this.minTarget;
     let bestCost = Infinity;

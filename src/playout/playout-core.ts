@@ -180,6 +180,7 @@ export class PlayoutCore {
   render(outputs: Float32Array[], nowMs: number): void {
     const n = outputs[0]!.length;
     for (let c = 0; c < outputs.length; c++) outputs[c]!.fill(0);
+    this.delay.step();
     let i = 0;
     while (i < n) {
       const r = this.replies[0];

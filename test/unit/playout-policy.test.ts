@@ -85,6 +85,25 @@ describe('adaptive policy', () => {
     expect(d.targetMs).toBe(100);
   });
 
+  it('relearns in slices (one candidate depth per step) with the same result as all at once', () => {
+    const feed = (d: DelayManager) => {
+      d.beginReply();
+      const r = pacedReply(300, 1000, 350).arrivals;
+      for (const a of r) d.arrival(a.atMs, 20);
+      d.endReply();
+    };
+    const sliced = new DelayManager();
+    const whole = new DelayManager();
+    feed(sliced);
+    feed(whole);
+    whole.relearn();
+    for (let i = 0; i < 1000; i++) sliced.step();
+    sliced.beginReply();
+    whole.beginReply();
+    expect(sliced.targetMs).toBe(whole.targetMs);
+    expect(whole.targetMs).toBeGreaterThanOrEqual(350);
+  });
+
   it('baselines are options of the same core: on-arrival starts within a quantum, prebuffer waits', () => {
     const trace: PlayoutTrace = { sampleRate: RATE, replies: [pacedReply(100, 10_000, 0)] };
     const onArrival = simulatePlayout(trace, { policy: 'on-arrival' })[0]!;
