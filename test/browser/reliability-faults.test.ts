@@ -1,0 +1,242 @@
+// Faults in real Chromium with the real client and Player: a multi-second stall, abort and
+// interrupt at every stage (before the response, mid-stream, during drain; signal, interrupt,
+// destroy, a newer ask), the AudioContext suspended mid-reply and recovered by a gesture, and the
+// mic track ending mid-take. The fault server records whether the client closed the connection.
+import { afterEach, describe, expect, it } from 'vitest';
+import { userEvent } from 'vitest/browser';
+import { TalStreamError } from '../../src/errors';
+import { faultOrigin, recordEvents, records, sleep, soundSpan, tappedClient, until, within } from './reliability-helpers';
+
+let env: Awaited<ReturnType<typeof tappedClient>> | null = null;
+afterEach(async () => {
+  await env?.cleanup();
+  env = null;
+  document.body.innerHTML = '';
+});
+
+let seq = 0;
+const nextId = () => `f${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+const url = (id: string, query: string) => `${faultOrigin()}/reply?id=${id}&${query}`;
+
+/** Milliseconds of sound in `x` (samples above the floor) at rate `rate`. */
+const soundMs = (x: Float32Array, rate: number) => (x.reduce((n, v) => n + (Math.abs(v) > 1e-3 ? 1 : 0), 0) * 1000) / rate;
+
+/** No event arrives after the terminal one, however long we wait. */
+async function expectQuietAfterEnd(events: unknown[]) {
+  const n = events.length;
+  await sleep(300);
+  expect(events.length).toBe(n);
+}
+
+describe('a stall of 3 s mid-reply', () => {
+  it('underrun with a fade, resume, every frame played, no click', async () => {
+    env = await tappedClient();
+    const id = nextId();
+    const t0 = env.ctx.currentTime;
+    const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=50&pace=20&fault=stall&at=15&stallMs=3000') });
+    const rec = recordEvents(reply);
+    const { summary, error } = await within(rec.settled, 15_000, 'the stalled reply');
+    expect(error).toBeNull();
+    const t1 = env.ctx.currentTime;
+    await env.tap.caughtUp();
+    const types = rec.events.map((e) => e.type);
+    const underruns = types.filter((t) => t === 'underrun').length;
+    expect(underruns).toBeGreaterThanOrEqual(1);
+    expect(types.filter((t) => t === 'resume').length).toBe(underruns);
+    expect(types.indexOf('underrun')).toBeGreaterThan(types.indexOf('audio-start'));
+    expect(types.at(-1)).toBe('end');
+    expect(summary).toMatchObject({ frames: 50, underruns, interrupted: false });
+    // No frame lost: 50 x 20 ms played (fades included in playedMs).
+    expect(summary!.playedMs).toBeGreaterThanOrEqual(999);
+    expect(summary!.playedMs).toBeLessThanOrEqual(1001);
+    const audio = env.tap.samples(t0, t1 + 0.05);
+    expect(soundMs(audio, env.ctx.sampleRate)).toBeGreaterThan(985);
+    expect(soundMs(audio, env.ctx.sampleRate)).toBeLessThan(1005);
+    // The edges were faded: the 440 Hz sine at 0.5 steps at most ~0.032 per sample at 44.1 kHz;
+    // a hard cut or start would step by up to 0.5.
+    expect(soundSpan(audio).maxStep).toBeLessThan(0.05);
+    // And the stall is in the output as a silence of most of its 3 s.
+    let longest = 0;
+    let run = 0;
+    const s = soundSpan(audio);
+    for (let i = s.first; i <= s.last; i++) (run = Math.abs(audio[i]!) > 1e-3 ? 0 : run + 1), (longest = Math.max(longest, run));
+    expect(longest / env.ctx.sampleRate).toBeGreaterThan(2.5);
+  });
+});
+
+describe('abort and interrupt at every stage', () => {
+  it('before the response: interrupt() resolves at position 0, the server sees the close', async () => {
+    env = await tappedClient();
+    const id = nextId();
+    const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=10&delayMs=5000') });
+    const rec = recordEvents(reply);
+    await until(async () => (await records(id)).length === 1, 3000, 'the request to arrive');
+    const pos = await within(reply.interrupt(), 1000, 'interrupt()');
+    expect(pos).toEqual({ order: 0, sampleOffset: 0, playedMs: 0 });
+    const { summary } = await within(rec.settled, 1000, 'done');
+    expect(summary).toMatchObject({ interrupted: true, frames: 0, position: { order: 0, sampleOffset: 0, playedMs: 0 } });
+    await within(rec.iteration, 1000, 'the iterator');
+    await until(async () => (await records(id))[0]!.clientClosed, 3000, 'the server to see the close');
+    expect((await records(id))[0]!.framesSent).toBe(0);
+    expect(rec.events.map((e) => e.type)).toEqual(['end']);
+    await expectQuietAfterEnd(rec.events);
+  });
+
+  it('before the response: an AbortSignal rejects done with `aborted`', async () => {
+    env = await tappedClient();
+    const id = nextId();
+    const ac = new AbortController();
+    const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=10&delayMs=5000'), signal: ac.signal });
+    const rec = recordEvents(reply);
+    await until(async () => (await records(id)).length === 1, 3000, 'the request to arrive');
+    ac.abort();
+    const { error } = await within(rec.settled, 1000, 'done');
+    expect(error).toBeInstanceOf(TalStreamError);
+    expect(error.code).toBe('aborted');
+    await until(async () => (await records(id))[0]!.clientClosed, 3000, 'the server to see the close');
+    expect(rec.events.map((e) => e.type)).toEqual(['error']);
+    await expectQuietAfterEnd(rec.events);
+  });
+
+  it('mid-stream: interrupt() fades out at once, returns where it stopped, the fetch is aborted', async () => {
+    env = await tappedClient();
+    const id = nextId();
+    const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=100&pace=20') });
+    const rec = recordEvents(reply);
+    await until(() => rec.events.some((e) => e.type === 'audio-start'), 5000, 'audio-start');
+    await sleep(400);
+    const tCut = env.ctx.currentTime;
+    const pos = await within(reply.interrupt(), 1000, 'interrupt()');
+    const { summary } = await within(rec.settled, 1000, 'done');
+    await within(rec.iteration, 1000, 'the iterator');
+    expect(summary!.interrupted).toBe(true);
+    expect(summary!.position).toEqual(pos);
+    // About 400 ms in (plus the start delay): somewhere in frames 15..35.
+    expect(pos!.order).toBeGreaterThan(15);
+    expect(pos!.order).toBeLessThan(35);
+    expect(pos!.playedMs).toBeCloseTo((pos!.order - 1) * 20 + (pos!.sampleOffset * 1000) / 24000, 0);
+    await until(async () => (await records(id))[0]!.clientClosed, 3000, 'the server to see the close');
+    expect((await records(id))[0]!.framesSent).toBeLessThan(100);
+    await env.tap.caughtUp();
+    // Silence within one message hop and the fade (<= 10 ms) of the call; no click on the way.
+    const after = env.tap.samples(tCut + 0.04, env.ctx.currentTime);
+    expect(soundSpan(after).first).toBe(-1);
+    expect(soundSpan(env.tap.samples(tCut - 0.1, tCut + 0.04)).maxStep).toBeLessThan(0.05);
+    expect(rec.events.at(-1)!.type).toBe('end');
+    await expectQuietAfterEnd(rec.events);
+  });
+
+  it('mid-stream: an AbortSignal and client.destroy() end with `aborted` and close the connection', async () => {
+    for (const how of ['signal', 'destroy'] as const) {
+      env = await tappedClient();
+      const id = nextId();
+      const ac = new AbortController();
+      const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=100&pace=20'), signal: ac.signal });
+      const rec = recordEvents(reply);
+      await until(() => rec.events.some((e) => e.type === 'audio-start'), 5000, 'audio-start');
+      await sleep(200);
+      if (how === 'signal') ac.abort();
+      else {
+        await within(env.client.destroy(), 2000, 'destroy()');
+        await within(env.client.destroy(), 100, 'a second destroy()');
+      }
+      const { error } = await within(rec.settled, 1000, 'done');
+      expect([how, error?.code]).toEqual([how, 'aborted']);
+      await within(rec.iteration, 1000, 'the iterator');
+      await until(async () => (await records(id))[0]!.clientClosed, 3000, 'the server to see the close');
+      expect(rec.events.at(-1)).toMatchObject({ type: 'error', fatal: true });
+      await expectQuietAfterEnd(rec.events);
+      await env.cleanup();
+      env = null;
+    }
+  });
+
+  it('during drain (the body is complete, audio still playing): interrupt() stops it; nothing to abort', async () => {
+    env = await tappedClient();
+    const id = nextId();
+    const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=60') });
+    const rec = recordEvents(reply);
+    await until(async () => (await records(id))[0]?.finished === true, 3000, 'the body to be sent');
+    await until(() => rec.events.some((e) => e.type === 'audio-start'), 3000, 'audio-start');
+    await sleep(300);
+    const pos = await within(reply.interrupt(), 1000, 'interrupt()');
+    const { summary } = await within(rec.settled, 1000, 'done');
+    expect(summary).toMatchObject({ interrupted: true, frames: 60 });
+    expect(pos!.order).toBeGreaterThan(10);
+    expect(pos!.order).toBeLessThan(60);
+    expect((await records(id))[0]!.clientClosed).toBe(false);
+    await expectQuietAfterEnd(rec.events);
+  });
+
+  it('a newer ask interrupts the reply playing and plays in full', async () => {
+    env = await tappedClient();
+    const a = nextId();
+    const b = nextId();
+    const first = env.client.ask(null, { question: 'q', url: url(a, 'frames=100&pace=20') });
+    const r1 = recordEvents(first);
+    await until(() => r1.events.some((e) => e.type === 'audio-start'), 5000, 'audio-start');
+    const second = env.client.ask(null, { question: 'q', url: url(b, 'frames=10') });
+    const r2 = recordEvents(second);
+    const s1 = await within(r1.settled, 2000, 'the first reply');
+    const s2 = await within(r2.settled, 5000, 'the second reply');
+    expect(s1.summary?.interrupted).toBe(true);
+    expect(s2.summary).toMatchObject({ interrupted: false, frames: 10 });
+    expect(s2.summary!.playedMs).toBeCloseTo(200, 0);
+    await until(async () => (await records(a))[0]!.clientClosed, 3000, 'the first request to be closed');
+  });
+});
+
+describe('the AudioContext suspended mid-reply', () => {
+  it('is reported, resumes on the next gesture, and the reply plays to the end with nothing lost', async () => {
+    env = await tappedClient();
+    const states: string[] = [];
+    env.client.on('audio-state', (s) => states.push(`${s.state}${s.recovering ? ' (recovering)' : ''}`));
+    const reply = env.client.ask(null, { question: 'q', url: url(nextId(), 'frames=40&pace=20') });
+    const rec = recordEvents(reply);
+    await until(() => rec.events.some((e) => e.type === 'audio-start'), 5000, 'audio-start');
+    await sleep(200);
+    // What an incoming call or the OS does to the page's audio.
+    await env.ctx.suspend();
+    await until(() => states.includes('suspended (recovering)'), 2000, 'the suspended state event');
+    await sleep(600);
+    const b = document.createElement('button');
+    b.textContent = 'Continue';
+    document.body.appendChild(b);
+    await userEvent.click(b);
+    await until(() => states.includes('running'), 3000, 'the context to run again');
+    const { summary, error } = await within(rec.settled, 5000, 'the reply');
+    expect(error).toBeNull();
+    expect(states).toEqual(['suspended (recovering)', 'running']);
+    expect(summary).toMatchObject({ frames: 40, interrupted: false });
+    expect(summary!.playedMs).toBeGreaterThanOrEqual(799);
+    expect(summary!.playedMs).toBeLessThanOrEqual(801);
+  });
+});
+
+describe('the microphone track ends mid-take', () => {
+  it('ended and fallback are reported, the take goes on, the ask uploads all of it', async () => {
+    env = await tappedClient();
+    const mic = await env.client.microphone({ echoCancellation: false, noiseSuppression: false, autoGainControl: false });
+    const events: string[] = [];
+    mic.on('ended', () => events.push('ended'));
+    mic.on('fallback', () => events.push('fallback'));
+    const take = mic.record();
+    const id = nextId();
+    const reply = env.client.ask(take, { url: url(id, 'frames=5') });
+    const rec = recordEvents(reply);
+    await sleep(500);
+    const track = mic.mediaStream.getAudioTracks()[0]!;
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+    await until(() => events.length === 2, 3000, 'ended + fallback');
+    await sleep(600);
+    const result = await take.stop();
+    const { summary, error } = await within(rec.settled, 5000, 'the reply');
+    expect(error).toBeNull();
+    expect(events).toEqual(['ended', 'fallback']);
+    expect(result.durationMs).toBeGreaterThan(1000);
+    expect(summary?.frames).toBe(5);
+    // 16 kHz int16: 32 bytes per ms of audio, plus a header per 20 ms frame.
+    expect((await records(id))[0]!.bodyBytes).toBeGreaterThan(result.durationMs * 32);
+  });
+});
