@@ -28,14 +28,14 @@ export class DelayHistory {
   /** Number of finished replies held. */
   get replies(): number {
     let n = 0;
-    for (const r of this.records) if (r.finished) n++;
+    for (let i = 0; i < this.records.length; i++) if (this.records[i]!.finished) n++;
     return n;
   }
 
   /** Minutes of audio over the finished replies held. */
   get minutes(): number {
     let ms = 0;
-    for (const r of this.records) if (r.finished) ms += r.audioMs;
+    for (let i = 0; i < this.records.length; i++) if (this.records[i]!.finished) ms += this.records[i]!.audioMs;
     return ms / 60000;
   }
 
@@ -76,8 +76,12 @@ export class DelayHistory {
    * have had over the finished replies held (audio drains at real time between arrivals).
    */
   underrunsAt(depthMs: number): number {
+    // Indexed loops: this runs inside render quanta (via DelayManager.step), where iterators could allocate.
     let total = 0;
-    for (const r of this.records) if (r.finished) total += replay(r.at, r.ms, r.count, depthMs);
+    for (let i = 0; i < this.records.length; i++) {
+      const r = this.records[i]!;
+      if (r.finished) total += replay(r.at, r.ms, r.count, depthMs);
+    }
     return total;
   }
 }

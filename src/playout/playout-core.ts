@@ -295,7 +295,9 @@ export class PlayoutCore {
 
   private finish(index: number, atSample: number, interrupted: boolean): void {
     const r = this.replies[index]!;
-    this.replies.splice(index, 1);
+    // Remove in place (splice would allocate the array of removed items inside render).
+    for (let i = index; i + 1 < this.replies.length; i++) this.replies[i] = this.replies[i + 1]!;
+    this.replies.length--;
     this.learnFrom(r);
     r.q.positionAt(r.q.played, this.pos);
     this.events.push('ended', r.q.id, atSample, this.pos.order, this.pos.sampleOffset, (r.q.played * 1000) / this.sampleRate, r.underruns, interrupted);
@@ -320,7 +322,7 @@ export class PlayoutCore {
 
   private totalQueued(): number {
     let n = 0;
-    for (const r of this.replies) n += r.q.queued;
+    for (let i = 0; i < this.replies.length; i++) n += this.replies[i]!.q.queued;
     return n;
   }
 
