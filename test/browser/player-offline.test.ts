@@ -137,3 +137,44 @@ describe('Player on an OfflineAudioContext (sample-exact)', () => {
     expect(await player.enqueueAcked(id, { channels: [konst(480, 0.7)], sampleRate: 24000, order: 11 })).toBe('closed');
   });
 });
+
+describe('Player API on an OfflineAudioContext', () => {
+  it('the volume option scales the output exactly; a stereo output gets mono on both channels', async () => {
+    const rate = 48000;
+    const ctx = new OfflineAudioContext(2, rate * 0.1, rate);
+    const player = await Player.create(ctx, { fadeMs: 1, jitter: { policy: 'on-arrival' }, channels: 2, volume: 0.5 });
+    players.push(player);
+    expect(player.volume).toBe(0.5);
+    const id = player.startReply();
+    await player.enqueueAcked(id, { channels: [konst(2400, 0.8)], sampleRate: rate, order: 1 });
+    await player.endReplyAcked(id);
+    const buf = await ctx.startRendering();
+    const l = buf.getChannelData(0);
+    const r = buf.getChannelData(1);
+    expect(l[1000]).toBe(Math.fround(0.4));
+    expect(r[1000]).toBe(Math.fround(0.4));
+  });
+
+  it('refuses bad arguments and use after destroy with TalStreamErrors; destroy is idempotent', async () => {
+    const ctx = new OfflineAudioContext(1, 4800, 48000);
+    const player = await Player.create(ctx);
+    await expect(player.enqueueAcked(1, { channels: [], sampleRate: 48000, order: 1 })).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(player.enqueueAcked(1, { channels: [konst(10, 0)], sampleRate: 5, order: 1 })).rejects.toMatchObject({ code: 'bad-argument' });
+    expect(() => (player.volume = -1)).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    const id = player.startReply();
+    const ended = player.whenEnded(id);
+    player.destroy();
+    player.destroy();
+    await expect(ended).rejects.toMatchObject({ code: 'destroyed' });
+    expect(() => player.startReply()).toThrow(expect.objectContaining({ code: 'destroyed' }));
+    await expect(player.whenEnded(id)).rejects.toMatchObject({ code: 'destroyed' });
+    expect(() => player.tap()).toThrow(expect.objectContaining({ code: 'destroyed' }));
+  });
+
+  it('tap() on an OfflineAudioContext says it needs a real-time context', async () => {
+    const ctx = new OfflineAudioContext(1, 4800, 48000);
+    const player = await Player.create(ctx);
+    players.push(player);
+    expect(() => player.tap()).toThrow(expect.objectContaining({ code: 'unsupported' }));
+  });
+});
