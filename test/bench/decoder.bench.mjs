@@ -110,7 +110,10 @@ function run(Decoder, chunks) {
   return { ns, frames };
 }
 
-/** Best of `reps` runs (after one warm-up), so GC pauses and the JIT's first tiers do not dominate. */
+/**
+ * Best of `reps` runs (after one warm-up), so GC pauses, the JIT's first tiers and other processes
+ * on a shared machine do not dominate.
+ */
 function measure(Decoder, chunks, bytes, reps, expectFrames) {
   run(Decoder, chunks);
   let best = Infinity;
@@ -122,11 +125,15 @@ function measure(Decoder, chunks, bytes, reps, expectFrames) {
   return { mbps: bytes / 1e6 / (best / 1e9), fps: expectFrames / (best / 1e9), ms: best / 1e6 };
 }
 
-/** Mean ns per push over the chunks that start in [fromByte, toByte), decoding the whole stream each time. */
+/**
+ * Mean ns per push over the chunks that start in each [fromByte, toByte) window, decoding the whole
+ * stream each time; the lowest mean of `reps` runs, so another process's time slice is not counted.
+ */
 function perChunkCost(chunks, windows, reps) {
-  const sums = windows.map(() => 0);
-  const counts = windows.map(() => 0);
+  const best = windows.map(() => Infinity);
   for (let r = 0; r < reps; r++) {
+    const sums = windows.map(() => 0);
+    const counts = windows.map(() => 0);
     const d = new FrameDecoder();
     let at = 0;
     for (const c of chunks) {
@@ -139,13 +146,15 @@ function perChunkCost(chunks, windows, reps) {
       } else d.push(c);
       at += c.length;
     }
+    windows.forEach((_, i) => (best[i] = Math.min(best[i], sums[i] / counts[i])));
   }
-  return sums.map((s, i) => s / counts[i]);
+  return best;
 }
 
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const started = Date.now();
-console.log(`FrameDecoder benchmark (node ${process.version}), ${MINUTES}-minute ${RATE / 1000} kHz mono int16 reply\n`);
+console.log(`FrameDecoder benchmark (node ${process.version}), ${MINUTES}-minute ${RATE / 1000} kHz mono int16 reply`);
+console.log(`load average ${(await import('node:os')).loadavg()[0].toFixed(1)} on ${(await import('node:os')).cpus().length} CPUs (figures are best-of-N; a loaded machine lowers them)\n`);
 
 for (const [frameMs, maxChunk, seed, goal] of [
   [20, 64 * 1024, 1, 600],
@@ -153,16 +162,16 @@ for (const [frameMs, maxChunk, seed, goal] of [
 ]) {
   const { bytes, count } = buildReply(frameMs);
   const chunks = cut(bytes, maxChunk, seed);
-  const ours = measure(FrameDecoder, chunks, bytes.length, 7, count);
-  const naive = measure(NaiveDecoder, chunks, bytes.length, 3, count);
-  const naiveSlice = measure(NaiveSliceDecoder, chunks, bytes.length, 3, count);
+  const ours = measure(FrameDecoder, chunks, bytes.length, 15, count);
+  const naive = measure(NaiveDecoder, chunks, bytes.length, 5, count);
+  const naiveSlice = measure(NaiveSliceDecoder, chunks, bytes.length, 5, count);
   console.log(`${frameMs} ms frames: ${fmt(bytes.length / 1e6, 1)} MB, ${fmt(count)} frames, ${fmt(chunks.length)} chunks of 1 B..${maxChunk / 1024} KiB`);
   console.log(`  FrameDecoder  ${fmt(ours.mbps).padStart(7)} MB/s  ${fmt(ours.fps).padStart(10)} frames/s  (${fmt(ours.ms, 1)} ms)  goal >= ${goal} MB/s: ${ours.mbps >= goal ? 'met' : 'NOT met'}`);
   console.log(`  naive concat  ${fmt(naive.mbps).padStart(7)} MB/s  ${fmt(naive.fps).padStart(10)} frames/s  (${fmt(naive.ms, 1)} ms)`);
   console.log(`  naive + slice ${fmt(naiveSlice.mbps).padStart(7)} MB/s  ${fmt(naiveSlice.fps).padStart(10)} frames/s  (${fmt(naiveSlice.ms, 1)} ms)`);
   console.log(`  ratio         ${fmt(ours.mbps / naive.mbps, 1)}x naive concat, ${fmt(ours.mbps / naiveSlice.mbps, 1)}x naive concat + slice`);
   const minute = bytes.length / MINUTES;
-  const [m0, m10] = perChunkCost(chunks, [[0, minute], [bytes.length - minute, bytes.length]], 5);
+  const [m0, m10] = perChunkCost(chunks, [[0, minute], [bytes.length - minute, bytes.length]], 9);
   console.log(`  per-chunk cost: minute 0 ${fmt(m0)} ns, minute 10 ${fmt(m10)} ns (ratio ${fmt(m10 / m0, 2)})\n`);
 }
 console.log(`done in ${fmt((Date.now() - started) / 1000, 1)} s`);
