@@ -2,6 +2,9 @@
 // reply vector, the real Player in a real AudioContext, and the events and summary that result.
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createClient, type TalStreamClient } from '../../src/client';
+import { Player } from '../../src/playout/player';
+import { decodeFrames } from '../../src/protocol/frame-decoder';
+import { readTalAudio } from '../../src/protocol/tal-audio';
 import type { ReplyEvent } from '../../src/types';
 
 const clients: TalStreamClient[] = [];
@@ -166,5 +169,55 @@ describe('client.ask against a streaming server, with the real Player', () => {
     expect(s2.frames).toBe(11);
     expect(s2.playedMs).toBeGreaterThanOrEqual(199);
     await ctx.close();
+  });
+});
+
+describe('client.ask on an OfflineAudioContext (sample-exact)', () => {
+  it('the golden reply comes out of the player exactly, frame after frame, with 1 ms edge fades', async () => {
+    const rate = 24000; // the reply's own rate: no resampling, so samples compare exactly
+    const ctx = new OfflineAudioContext(1, rate / 2, rate);
+    const url = `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=211`;
+    let player!: Player;
+    let endSent = false;
+    const c = client({
+      url,
+      audioContext: ctx,
+      player: async (context) => {
+        player = await Player.create(context, { fadeMs: 1, jitter: { policy: 'on-arrival' } });
+        // Note when the reply tells the player its frames are complete.
+        const endReply = player.endReply.bind(player);
+        player.endReply = (id: number) => {
+          endReply(id);
+          endSent = true;
+        };
+        return player;
+      },
+    });
+    const reply = c.ask(null, { question: 'q' });
+    const events: ReplyEvent[] = [];
+    reply.on('frame', (e) => events.push(e));
+    const lastFrame = new Promise<void>((resolve) => reply.on('frame', (e) => e.order === 11 && resolve()));
+    await lastFrame;
+    // Render only once the reply has handed the player every frame and their end; a stats round
+    // trip through the port then orders after them.
+    for (let i = 0; i < 400 && !endSent; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(endSent).toBe(true);
+    expect((await player.fetchStats()).bufferedMs).toBeCloseTo(200, 6);
+    const rendered = (await ctx.startRendering()).getChannelData(0);
+    const summary = await reply.done;
+
+    const expected: number[] = [];
+    const body = (await fetch(url, { method: 'POST' })).body!;
+    for await (const f of decodeFrames(body)) expected.push(...readTalAudio(f).channels[0]!);
+    expect(expected.length).toBe(4800);
+    const fade = 24;
+    for (let k = 1; k <= fade; k++) expect(rendered[k - 1]).toBeCloseTo((expected[k - 1]! * k) / fade, 6);
+    for (let i = fade; i < 4800 - fade; i++) {
+      if (rendered[i] !== expected[i]) expect([i, rendered[i]]).toEqual([i, expected[i]]);
+    }
+    expect(rendered[4799]).toBe(0); // the end fade reaches 0 on the last sample
+    for (let i = 4800; i < rendered.length; i++) if (rendered[i] !== 0) expect([i, rendered[i]]).toEqual([i, 0]);
+    expect(summary).toMatchObject({ frames: 11, playedMs: 200, underruns: 0, answer: PARTS.join(''), interrupted: false });
+    expect(events.map((e) => (e as { order: number }).order)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 });
