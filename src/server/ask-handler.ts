@@ -133,8 +133,10 @@ async function readUpload(req: IncomingMessage, res: ServerResponse, options: As
     for await (const chunk of req as AsyncIterable<Uint8Array>) {
       received += chunk.length;
       if (received > maxBytes) {
+        // Answer, then drop the connection once the answer is out: the rest is not worth reading.
+        res.setHeader('connection', 'close');
+        res.on('finish', () => req.destroy());
         sendText(res, 413, `bad upload: body larger than ${maxBytes} bytes`);
-        req.destroy();
         return undefined;
       }
       reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));

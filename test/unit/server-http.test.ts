@@ -149,6 +149,19 @@ describe('POST /ask', () => {
     }
   });
 
+  it('refuses a body over maxUploadBytes with 413 as soon as it is too large', async () => {
+    const small = await startReferenceServer({ port: 0, maxUploadBytes: 4000 });
+    try {
+      const body = concat(uploadFrames(sine(440, 0.5, 16000), 16000));
+      expect(body.length).toBeGreaterThan(4000);
+      const res = await fetch(`${small.origin}/ask`, { method: 'POST', body: body as BodyInit });
+      expect(res.status).toBe(413);
+      expect(await res.text()).toBe('bad upload: body larger than 4000 bytes\n');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('rejects bad query values and other methods, and answers CORS preflights', async () => {
     const bad = await fetch(`${server.origin}/ask?pace=warp`, { method: 'POST', body: encodeFrame({ question: 'x' }) as BodyInit });
     expect(bad.status).toBe(400);
