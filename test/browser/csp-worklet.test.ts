@@ -1,0 +1,86 @@
+// The worklet loader under a strict Content-Security-Policy, in real Chromium. Chromium applies
+// the page's CSP to audioWorklet.addModule, so the scenario runs in a page that carries the
+// header: test/fixtures/csp-page.html from the static server (`?csp=` sets it), in an iframe. It
+// loads the script-tag build, asks the fault server for a short reply with the real Player, and
+// posts back the reply's summary or error. Which URL loaded follows from the differences between
+// runs: one CSP, with and without `workletUrl`; and the failure message lists every attempt.
+// (Chromium reports a refused worklet module neither as a securitypolicyviolation event nor in
+// resource timing, so the page cannot observe the attempts directly.)
+import { describe, expect, inject, it } from 'vitest';
+
+interface PageResult {
+  ok: boolean;
+  playedMs?: number;
+  frames?: number;
+  code?: string;
+  message?: string;
+}
+
+let run = 0;
+async function underCsp(csp: string, opts: { workletUrl?: string } = {}): Promise<PageResult> {
+  const id = `csp${++run}`;
+  const stat = inject('staticOrigin');
+  const q = new URLSearchParams({ csp, run: id, ask: `${inject('faultOrigin')}/reply?id=${id}&frames=5` });
+  if (opts.workletUrl) q.set('workletUrl', opts.workletUrl);
+  const frame = document.createElement('iframe');
+  frame.allow = 'autoplay';
+  frame.src = `${stat}/test/fixtures/csp-page.html?${q}`;
+  const result = new Promise<PageResult>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no report from the CSP page (${csp})`)), 15_000);
+    const onMessage = (e: MessageEvent) => {
+      if (e.data?.cspPage !== id) return;
+      clearTimeout(timer);
+      removeEventListener('message', onMessage);
+      resolve(e.data as PageResult);
+    };
+    addEventListener('message', onMessage);
+  });
+  document.body.appendChild(frame);
+  try {
+    return await result;
+  } finally {
+    frame.remove();
+  }
+}
+
+const STRICT = "script-src 'self'; object-src 'none'; base-uri 'none'";
+
+describe('worklet loading under CSP', () => {
+  it("script-src 'self' blob:: the inlined worklet loads from a blob: URL and plays", async () => {
+    const r = await underCsp("script-src 'self' blob:; object-src 'none'; base-uri 'none'");
+    expect(r).toMatchObject({ ok: true, frames: 5 });
+    expect(r.playedMs).toBeCloseTo(100, 0);
+  });
+
+  it("script-src 'self' data:: blob: is refused, the data: URL loads and plays", async () => {
+    const r = await underCsp("script-src 'self' data:; object-src 'none'; base-uri 'none'");
+    expect(r).toMatchObject({ ok: true, frames: 5 });
+    expect(r.playedMs).toBeCloseTo(100, 0);
+  });
+
+  it("strict script-src 'self' with workletUrl: blob: and data: refused, the same-origin file loads and plays", async () => {
+    const r = await underCsp(STRICT, { workletUrl: '/dist/talstream.worklet.js' });
+    expect(r).toMatchObject({ ok: true, frames: 5 });
+    expect(r.playedMs).toBeCloseTo(100, 0);
+  });
+
+  it("strict script-src 'self' without workletUrl: worklet-load, naming the directive to add and the file to self-host", async () => {
+    const r = await underCsp(STRICT);
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe('worklet-load');
+    expect(r.message).toContain('blob:');
+    expect(r.message).toContain('script-src');
+    expect(r.message).toContain('talstream.worklet.js');
+    expect(r.message).toContain('workletUrl');
+    // Both inlined variants were tried, in order, and refused.
+    expect(r.message).toMatch(/Tried: blob: URL: .+; data: URL: .+$/);
+  });
+
+  it('a workletUrl that does not load either: the same advice, and the URL that failed', async () => {
+    const r = await underCsp(STRICT, { workletUrl: '/dist/missing.worklet.js' });
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe('worklet-load');
+    expect(r.message).toContain('blob:');
+    expect(r.message).toMatch(/Tried: blob: URL: .+; data: URL: .+; workletUrl \/dist\/missing\.worklet\.js: .+$/);
+  });
+});
