@@ -34,7 +34,7 @@ export interface ClientOptions {
   audioContextOptions?: AudioContextOptions;
   /** Where replies play (default: the context's destination). Must belong to `audioContext`. */
   destination?: AudioNode;
-  /** Initial playback volume, 0..1 (default 1). */
+  /** Initial playback volume, linear gain >= 0 (default 1); change it later with `client.volume`. */
   volume?: number;
   /** Jitter-buffer options of the player (target depth bounds, adaptation); see the Player docs. */
   jitter?: JitterOptions;
@@ -121,6 +121,7 @@ export class TalStreamClient extends Emitter<ClientEvents> {
   private replies = new Set<Reply>();
   private latest: Reply | null = null;
   private destroyP: Promise<void> | null = null;
+  private vol: number;
 
   constructor(readonly options: ClientOptions) {
     super();
@@ -128,6 +129,7 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       throw new TalStreamError('bad-argument', 'createClient needs a `url` (the endpoint to POST frames to)');
     }
     this.clock = options.clock ?? defaultClock;
+    this.vol = options.volume ?? 1;
     this.host = new AudioContextHost({
       audioContext: options.audioContext,
       AudioContext: options.AudioContext,
@@ -148,6 +150,28 @@ export class TalStreamClient extends Emitter<ClientEvents> {
   /** The client's AudioContext, or null before anything needed one. */
   get audioContext(): BaseAudioContext | null {
     return this.host.context;
+  }
+
+  /**
+   * Playback volume (linear gain >= 0; 1 = as sent). Applies now to the player (changes glide over
+   * a few ms) and to any player created later. A custom `player` without `volume` ignores it.
+   */
+  get volume(): number {
+    return this.vol;
+  }
+  set volume(v: number) {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+      throw new TalStreamError('bad-argument', `volume must be a finite number >= 0, got ${String(v)}`);
+    }
+    this.vol = v;
+    const custom = this.options.player;
+    const player = custom && typeof custom !== 'function' ? Promise.resolve(custom) : this.playerP;
+    player?.then(
+      (p) => {
+        if ('volume' in p) (p as { volume: number }).volume = v;
+      },
+      () => {},
+    );
   }
 
   /** The reply asked last, until it ended. */
@@ -329,7 +353,7 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       ? Promise.resolve(typeof custom === 'function' ? custom(ctx) : custom)
       : Player.create(ctx, {
           destination: dest,
-          volume: this.options.volume,
+          volume: this.vol,
           jitter: this.options.jitter,
           workletUrl: this.options.workletUrl,
         });

@@ -212,6 +212,20 @@ describe('client.ask', () => {
     expect(sent.length).toBe(1);
   });
 
+  it('client.volume is validated and reaches the output', async () => {
+    const { fetch } = fakeFetch(() => ok(tal(1, '', 3)));
+    const player = Object.assign(new FakePlayer('auto'), { volume: 1 });
+    const client = createClient({ url: '/ask', fetch, upload: 'buffered', player, volume: 0.8 });
+    expect(client.volume).toBe(0.8);
+    await client.ask(null, { question: 'q' }).done;
+    client.volume = 0.25;
+    await settle();
+    expect(player.volume).toBe(0.25);
+    expect(() => (client.volume = -1)).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    expect(() => (client.volume = Number.NaN)).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+    expect(client.volume).toBe(0.25);
+  });
+
   it('client.interrupt() cuts the current reply and is a no-op without one', async () => {
     const feed = feedResponse();
     const { fetch } = fakeFetch(() => feed.response);
