@@ -110,7 +110,7 @@ export class CaptionTimeline {
     this.update();
   }
 
-  private update(): void {
+  private update(fromTimer = false): void {
     if (this.closed || !this.started) return;
     const pos = this.position();
     this.emitDue(pos);
@@ -118,12 +118,21 @@ export class CaptionTimeline {
     this.timer = null;
     const next = this.entries[0];
     if (next && this.running && !this.closed) {
+      let delay = Math.max(0, next.startMs - pos);
+      // The playhead did not move between two timer checks (a suspended context freezes its
+      // clock): back off to 100 ms instead of polling at frame rate while it lasts.
+      if (fromTimer && pos === this.polledAt) delay = Math.min(100, Math.max(delay, this.pollDelay * 2));
+      this.polledAt = pos;
+      this.pollDelay = delay;
       this.timer = this.timers.setTimeout(() => {
         this.timer = null;
-        this.update();
-      }, Math.max(0, next.startMs - pos));
+        this.update(true);
+      }, delay);
     }
   }
+
+  private polledAt = -1;
+  private pollDelay = 0;
 
   private emitDue(pos: number): void {
     // A caption exactly at the playhead shows only while audio flows: after an underrun the

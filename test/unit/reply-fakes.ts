@@ -6,6 +6,8 @@ import type { PlayedPosition, ReplyPlayer } from '../../src/types';
 /** A clock the test moves by hand, with the timers the caption timeline uses. */
 export class ManualTime {
   t = 0;
+  /** Timers fired so far. */
+  fired = 0;
   private seq = 0;
   private pending = new Map<number, { at: number; fn: () => void }>();
   readonly clock = { now: () => this.t };
@@ -27,6 +29,7 @@ export class ManualTime {
       for (const e of this.pending) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
       if (!next) break;
       this.pending.delete(next[0]);
+      this.fired++;
       this.t = Math.max(this.t, next[1].at);
       next[1].fn();
       await settle();
