@@ -29,6 +29,9 @@ export const chromiumArgs = [
   '--use-fake-device-for-media-stream',
   `--use-file-for-fake-audio-capture=${path.join(root, 'test/fixtures/fake-mic-440hz.wav')}`,
   '--ignore-certificate-errors',
+  // Soak tests force a GC (window.gc) and read exact heap figures (performance.memory).
+  '--js-flags=--expose-gc',
+  '--enable-precise-memory-info',
 ];
 
 export default defineConfig({

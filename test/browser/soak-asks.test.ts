@@ -1,0 +1,191 @@
+// Soak: 200 consecutive asks in one client, in real Chromium. Each ask records a short take from
+// the (fake) microphone, uploads it and plays a short reply from the fault server through the real
+// Player. Counted from outside the SDK: AudioContexts and AudioWorkletNodes constructed (the
+// constructors are wrapped), MediaStreamTracks opened and live (getUserMedia wrapped), event
+// listeners on the long-lived targets (addEventListener wrapped), and the listener counts of the
+// client's own emitters. None may grow after the first ask; the JS heap after a forced GC must
+// stay within 10% of its level after the first 10 asks.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type TalStreamClient } from '../../src/client';
+import type { Microphone } from '../../src/capture/microphone';
+import { Player } from '../../src/playout/player';
+import { faultOrigin, within } from './reliability-helpers';
+
+const ASKS = 200;
+
+/** Counters installed on the page's globals before the client exists; `restore()` undoes them. */
+function instrument() {
+  const counts = { contexts: 0, contextsClosed: 0, workletNodes: 0, tracks: 0, listeners: 0 };
+  const liveTracks = new Set<MediaStreamTrack>();
+  const g = globalThis as unknown as Record<string, unknown>;
+  const RealContext = AudioContext;
+  const RealNode = AudioWorkletNode;
+  g.AudioContext = class extends RealContext {
+    constructor(o?: AudioContextOptions) {
+      super(o);
+      counts.contexts++;
+      this.addEventListener('statechange', () => this.state === 'closed' && counts.contextsClosed++);
+    }
+  };
+  g.AudioWorkletNode = class extends RealNode {
+    constructor(c: BaseAudioContext, name: string, o?: AudioWorkletNodeOptions) {
+      super(c, name, o);
+      counts.workletNodes++;
+    }
+  };
+  const media = navigator.mediaDevices;
+  const realGum = media.getUserMedia.bind(media);
+  media.getUserMedia = async (c?: MediaStreamConstraints) => {
+    const s = await realGum(c);
+    for (const t of s.getTracks()) {
+      counts.tracks++;
+      liveTracks.add(t);
+    }
+    return s;
+  };
+  // Listeners on targets that live as long as the page or the client: net adds - removes.
+  const longLived = (t: EventTarget) =>
+    t === window || t === document || t === media || t instanceof BaseAudioContext || t instanceof MediaStreamTrack;
+  const proto = EventTarget.prototype;
+  const add = proto.addEventListener;
+  const remove = proto.removeEventListener;
+  const registered = new Map<EventTarget, Set<string>>();
+  const ids = new WeakMap<object, number>();
+  let nextId = 0;
+  const key = (type: string, l: unknown, o?: boolean | AddEventListenerOptions) => {
+    const fn = l as object;
+    if (!ids.has(fn)) ids.set(fn, ++nextId);
+    return `${type}|${ids.get(fn)}|${typeof o === 'boolean' ? o : !!o?.capture}`;
+  };
+  proto.addEventListener = function (this: EventTarget, type: string, l: EventListenerOrEventListenerObject | null, o?: boolean | AddEventListenerOptions) {
+    if (l && longLived(this) && !(typeof o === 'object' && o?.once)) {
+      let set = registered.get(this);
+      if (!set) registered.set(this, (set = new Set()));
+      set.add(key(type, l, o));
+    }
+    return add.call(this, type, l, o);
+  };
+  proto.removeEventListener = function (this: EventTarget, type: string, l: EventListenerOrEventListenerObject | null, o?: boolean | EventListenerOptions) {
+    if (l) registered.get(this)?.delete(key(type, l, o as boolean | AddEventListenerOptions));
+    return remove.call(this, type, l, o);
+  };
+  return {
+    counts,
+    /** Net listeners on long-lived targets (ended tracks and closed contexts excluded). */
+    listeners() {
+      let n = 0;
+      for (const [t, set] of registered) {
+        if (t instanceof MediaStreamTrack && t.readyState === 'ended') continue;
+        if (t instanceof BaseAudioContext && t.state === 'closed') continue;
+        n += set.size;
+      }
+      return n;
+    },
+    liveTracks: () => [...liveTracks].filter((t) => t.readyState === 'live').length,
+    restore() {
+      g.AudioContext = RealContext;
+      g.AudioWorkletNode = RealNode;
+      media.getUserMedia = realGum;
+      proto.addEventListener = add;
+      proto.removeEventListener = remove;
+    },
+  };
+}
+
+const gc = () => (globalThis as { gc?: () => void }).gc!();
+const heap = () => (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize;
+async function settledHeap(): Promise<number> {
+  // Two rounds: finalizers and promise jobs freed by the first GC are collected by the second.
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  gc();
+  return heap();
+}
+
+interface Snapshot {
+  contexts: number;
+  workletNodes: number;
+  tracksOpened: number;
+  liveTracks: number;
+  pageListeners: number;
+  clientListeners: number;
+  playerListeners: number;
+  micListeners: number;
+  players: number;
+}
+
+let probe: ReturnType<typeof instrument>;
+let client: TalStreamClient;
+let mic: Microphone;
+const players: Player[] = [];
+beforeAll(() => {
+  probe = instrument();
+});
+afterAll(async () => {
+  await client?.destroy();
+  probe.restore();
+});
+
+describe('soak: 200 asks in one client', () => {
+  it('no growth in contexts, worklet nodes, tracks, listeners; heap within 10% of the level after 10 asks', { timeout: 120_000 }, async () => {
+    expect(typeof (globalThis as { gc?: unknown }).gc, 'Chromium needs --js-flags=--expose-gc').toBe('function');
+    client = createClient({
+      url: `${faultOrigin()}/reply?id=soak&frames=3`,
+      upload: 'buffered',
+      // The factory is talstream's own Player, kept so that its listeners can be counted.
+      player: async (ctx) => {
+        const p = await Player.create(ctx);
+        players.push(p);
+        return p;
+      },
+    });
+    // What an app does: stats and state listeners for the session.
+    client.on('stats', () => {});
+    client.on('audio-state', () => {});
+    await client.unlock();
+    mic = await client.microphone({ echoCancellation: false, noiseSuppression: false, autoGainControl: false });
+    mic.on('level', () => {});
+    const snap = (): Snapshot => ({
+      contexts: probe.counts.contexts - probe.counts.contextsClosed,
+      workletNodes: probe.counts.workletNodes,
+      tracksOpened: probe.counts.tracks,
+      liveTracks: probe.liveTracks(),
+      pageListeners: probe.listeners(),
+      clientListeners: client.listenerCount(),
+      playerListeners: players.reduce((n, p) => n + p.listenerCount(), 0),
+      micListeners: mic.listenerCount(),
+      players: players.length,
+    });
+    let heapAt10 = 0;
+    let after1: Snapshot | null = null;
+    const failures: string[] = [];
+    for (let i = 1; i <= ASKS; i++) {
+      const take = mic.record();
+      setTimeout(() => void take.stop(), 20);
+      const reply = client.ask(take, { question: `ask ${i}` });
+      // An app's per-reply listeners and loop; they go away with the reply.
+      reply.on('text', () => {});
+      const iterate = (async () => {
+        for await (const _ of reply) void _;
+      })();
+      const summary = await within(reply.done, 10_000, `ask ${i}`).catch((e) => (failures.push(`ask ${i}: ${e?.code ?? ''} ${e?.message}`), null));
+      await iterate;
+      if (summary && summary.frames !== 3) failures.push(`ask ${i}: ${summary.frames} frames`);
+      if (i === 1) after1 = snap();
+      if (i === 10) heapAt10 = await settledHeap();
+    }
+    const heapAt200 = await settledHeap();
+    const end = snap();
+    expect(failures).toEqual([]);
+    // The first ask built everything (one context, the player's and the mic's worklet nodes, one
+    // track); 199 more asks added nothing.
+    expect(end).toEqual(after1);
+    expect(end).toMatchObject({ contexts: 1, players: 1, tracksOpened: 1, liveTracks: 1 });
+    const growth = (heapAt200 - heapAt10) / heapAt10;
+    expect(growth, `heap after 10 asks ${(heapAt10 / 2 ** 20).toFixed(2)} MiB, after ${ASKS}: ${(heapAt200 / 2 ** 20).toFixed(2)} MiB`).toBeLessThan(0.1);
+    // For the reliability bench's note.
+    console.log(`soak: ${ASKS} asks, heap ${(heapAt10 / 2 ** 20).toFixed(2)} -> ${(heapAt200 / 2 ** 20).toFixed(2)} MiB (${(growth * 100).toFixed(1)}%), ${JSON.stringify(end)}`);
+  });
+});
