@@ -351,55 +351,13 @@
 
   // ---- buffer statistics and sparkline -----------------------------------------------------
 
-  const history = [];
-  const WINDOW_MS = 10_000;
+  const sparkline = window.createSparkline(ui.spark, { windowMs: 10_000 });
   function onStats(s) {
     const depth = num(s.bufferedMs);
     const target = num(s.targetMs);
     ui.buffer.textContent = ms(depth);
     ui.target.textContent = ms(target);
-    const now = performance.now();
-    history.push({ t: now, depth: depth ?? 0, target: target ?? 0 });
-    while (history.length && history[0].t < now - WINDOW_MS) history.shift();
-    drawSoon();
+    sparkline.push(depth ?? 0, target ?? 0);
   }
   const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
-  let drawQueued = false;
-  function drawSoon() {
-    if (drawQueued) return;
-    drawQueued = true;
-    requestAnimationFrame(() => {
-      drawQueued = false;
-      draw();
-    });
-  }
-  function draw() {
-    const c = ui.spark;
-    const dpr = window.devicePixelRatio || 1;
-    const w = c.clientWidth || 320;
-    const h = c.clientHeight || 64;
-    if (c.width !== Math.round(w * dpr)) c.width = Math.round(w * dpr);
-    if (c.height !== Math.round(h * dpr)) c.height = Math.round(h * dpr);
-    const g = c.getContext('2d');
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, w, h);
-    if (history.length < 2) return;
-    const now = performance.now();
-    const top = Math.max(100, ...history.map((p) => Math.max(p.depth, p.target))) * 1.15;
-    const x = (t) => w - ((now - t) / WINDOW_MS) * w;
-    const y = (v) => h - 4 - (v / top) * (h - 8);
-    const line = (key, color, dash) => {
-      g.beginPath();
-      g.setLineDash(dash);
-      g.strokeStyle = color;
-      g.lineWidth = 2;
-      history.forEach((p, i) => (i ? g.lineTo(x(p.t), y(p[key])) : g.moveTo(x(p.t), y(p[key]))));
-      g.stroke();
-    };
-    line('target', '#1f8a5b', [4, 4]);
-    line('depth', '#2857d8', []);
-  }
-  // Keep the sparkline scrolling while stats arrive; idle otherwise.
-  setInterval(() => history.length && drawSoon(), 250);
 })();
