@@ -91,6 +91,7 @@ export async function handleAsk(req: IncomingMessage, res: ServerResponse, url: 
     query = parseQuery(url);
   } catch (e) {
     sendText(res, 400, `bad query: ${(e as Error).message}`);
+    log(`POST ${url.pathname} 400 bad query: ${(e as Error).message}`);
     req.resume();
     return;
   }
@@ -145,8 +146,9 @@ async function readUpload(req: IncomingMessage, res: ServerResponse, options: As
   } catch (e) {
     if (isTalStreamError(e)) {
       const at = e.offset === undefined ? '' : ` at byte ${e.offset}`;
-      sendText(res, e.code === 'frame-too-large' ? 413 : 400, `bad upload: ${e.code}${at}: ${e.message}`);
-      (options.log ?? (() => {}))(`POST 400 ${e.code}${at}: ${e.message}`);
+      const status = e.code === 'frame-too-large' ? 413 : 400;
+      sendText(res, status, `bad upload: ${e.code}${at}: ${e.message}`);
+      options.log?.(`POST ${status} bad upload: ${e.code}${at}: ${e.message}`);
       // Let the client finish sending (it is reading our answer); bytes past the error are dropped.
       req.resume();
       return undefined;
