@@ -41,6 +41,8 @@ export class ReplyEventChannel {
   }
 
   on<T extends ReplyEventType>(type: T, listener: (ev: ReplyEventOf<T>) => void): () => void {
+    // Nothing can come after the end: hold no reference to the listener.
+    if (this.closed) return () => {};
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     // Wrap so the same function subscribed twice gets two independent subscriptions.

@@ -366,6 +366,9 @@ describe('Reply: listeners and iteration', () => {
     await s.reply.done;
     expect(texts).toEqual(['frame', 'end']);
     expect(s.reply.listenerCount()).toBe(0);
+    // Subscribing after the end keeps nothing.
+    s.reply.on('text', () => texts.push('late'));
+    expect(s.reply.listenerCount()).toBe(0);
   });
 
   it('an iterator created after the end replays every event from the start', async () => {
