@@ -1,13 +1,20 @@
-// End to end in real Chromium, from ESM in a page: the fake microphone (440 Hz) through the client
-// to the reference server and back to the speakers, with a tap on the output; and an ask with a
-// WAV Blob whose three tones must come out of the speakers in order.
-import { afterEach, describe, expect, inject, it } from 'vitest';
+// End to end in real Chromium, from ESM in a page: the built ES module (dist/talstream.mjs, as a
+// site would import it) takes the fake microphone (440 Hz) to the reference server and plays the
+// answer, with a tap on the output; and an ask with a WAV Blob whose three tones must come out of
+// the speakers in order.
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
-import { createClient } from '../../src/index';
-import { writeWav } from '../../src/protocol/wav';
 import { analyseTone } from '../../src/server/tone-analysis';
+import type * as TalStreamModule from '../../src/index';
 
 const ref = inject('refOrigin');
+let createClient: typeof TalStreamModule.createClient;
+let writeWav: typeof TalStreamModule.writeWav;
+beforeAll(async () => {
+  // npm test builds dist/ first; the module is fetched cross-origin like any CDN import.
+  const mod = (await import(/* @vite-ignore */ `${inject('staticOrigin')}/dist/talstream.mjs`)) as typeof TalStreamModule;
+  ({ createClient, writeWav } = mod);
+});
 
 /** Records whatever reaches `node` (an AudioWorklet that copies its input in 4096-sample blocks). */
 async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): Float32Array; stop(): void }> {
@@ -77,7 +84,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-describe('e2e from ESM: microphone -> reference server -> speakers', () => {
+describe('e2e from the ESM build: microphone -> reference server -> speakers', () => {
   it('the server hears the fake mic (440 Hz, as long as we held), the answer plays through to the end', async () => {
     const ctx = new AudioContext();
     cleanups.push(() => ctx.close());
