@@ -202,4 +202,33 @@ describe('demo page, driven like a person', () => {
     expect(after).toBeGreaterThan(0.2);
     expect(after).toBeLessThan(2.4);
   });
+
+  it('over HTTP/2 with TLS (talstream serve --tls-key/--tls-cert) the same talk works', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(path.join(tmpdir(), 'talstream-demo-tls-'));
+    let tls: ReferenceServer | undefined;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      tls = await startReferenceServer({ port: 0, tls: { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) } });
+      await page.goto(`${tls.origin}/demo/?processing=off&pace=burst`);
+      await page.locator('#talk').hover();
+      await page.mouse.down();
+      await page.waitForFunction(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
+      await page.waitForTimeout(1200);
+      await page.mouse.up();
+      await waitForStatus(/^Done: /);
+      expect(await text('#question')).toMatch(/^heard \d\.\d s of 16 kHz audio, 44\d Hz peak$/);
+      const protocols = await page.evaluate(() =>
+        performance.getEntriesByType('resource').filter((e) => e.name.includes('/ask')).map((e) => (e as PerformanceResourceTiming).nextHopProtocol),
+      );
+      expect(protocols.length).toBeGreaterThan(0);
+      expect(protocols.every((p) => p === 'h2')).toBe(true);
+    } finally {
+      await tls?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
