@@ -62,13 +62,14 @@ export class DelayHistory {
     }
   }
 
-  /** Ends the reply being recorded; a reply with fewer than two frames teaches nothing and is dropped. */
-  end(): void {
+  /** Ends the reply being recorded; false when it had fewer than two frames (it teaches nothing and is dropped). */
+  end(): boolean {
     const r = this.current;
     this.current = null;
-    if (!r || r.count < 2) return;
+    if (!r || r.count < 2) return false;
     r.finished = true;
     this.head = (this.head + 1) % this.capacity;
+    return true;
   }
 
   /**

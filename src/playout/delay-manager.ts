@@ -8,9 +8,10 @@
  * - The target is the depth that would have been best on the recent replies: each candidate
  *   depth is replayed against their recorded arrivals (a counterfactual, like NetEq's delay
  *   history but measured in the outcome we care about) and scored `depth + underrunCost *
- *   underruns per minute` (optionally widened while the history is short, `learningMargin`, and
- *   smoothed over neighbouring depths, `smoothing`; both off by default: on the shared traces they
- *   moved underruns from one network to another rather than removing them).
+ *   underruns per minute`, then widened by `1 + learningMargin / n` after n learned replies: a
+ *   short history under-counts rare stalls, and the doubt shrinks as the session teaches more.
+ *   (Optional `smoothing` of the counts over neighbouring depths is off by default: on the shared
+ *   traces it moved underruns from one network to another rather than removing them.)
  * - Floor: a high quantile (99%) of the inter-arrival gaps, in a histogram that decays per reply,
  *   so the buffer always covers the ordinary gaps of the link, whatever the stalls.
  * - Within a reply every underrun grows the depth (`underrunGrowth`), so a bad first reply does
@@ -41,6 +42,8 @@ export class DelayManager {
   private learned: number;
   private current: number;
   private dirty = false;
+  /** Replies learned from over the whole session (the history holds only the last few). */
+  private sessionReplies = 0;
   /** Next grid index of an incremental relearn; -1 when none is pending. */
   private pendingIndex = -1;
   private lastArrival = -1;
@@ -50,8 +53,8 @@ export class DelayManager {
     this.minTarget = options.minTargetMs ?? 20;
     this.maxTarget = options.maxTargetMs ?? 4000;
     this.cost = options.underrunCostMs ?? 150;
-    this.growth = options.underrunGrowth ?? 1.5;
-    this.margin = options.learningMargin ?? 0;
+    this.growth = options.underrunGrowth ?? 1.2;
+    this.margin = options.learningMargin ?? 0.5;
     this.gapQ = options.gapQuantile ?? 0.99;
     this.smoothing = Math.max(0, Math.round(options.smoothing ?? 0));
     const n = Math.max(1, Math.floor(Math.log(this.maxTarget / this.minTarget) / Math.log(GRID_RATIO)) + 1);
@@ -105,7 +108,7 @@ export class DelayManager {
 
   /** The reply ended (played out or interrupted): learn from it. */
   endReply(): void {
-    this.history.end();
+    if (this.history.end()) this.sessionReplies++;
     for (let i = 0; i < GAP_BINS; i++) this.gaps[i]! *= GAP_DECAY;
     this.gapTotal *= GAP_DECAY;
     this.dirty = true;
@@ -178,7 +181,7 @@ export class DelayManager {
         best = grid[g]!;
       }
     }
-    this.learned = this.clamp(Math.max(best * (1 + this.margin / Math.sqrt(n)), this.gapQuantile()));
+    this.learned = this.clamp(Math.max(best * (1 + this.margin / this.sessionReplies), this.gapQuantile()));
   }
 
   /** Upper edge of the bin holding the 99% quantile of inter-arrival gaps (0 when none seen). */

@@ -58,11 +58,11 @@ export interface JitterOptions {
   underrunCostMs?: number;
   /** Replies of the session kept for learning. Default 8. */
   historyReplies?: number;
-  /** Factor the depth grows by after each underrun within a reply. Default 1.5. */
+  /** Factor the depth grows by after each underrun within a reply. Default 1.2. */
   underrunGrowth?: number;
   /**
-   * Widening of the learned depth while the history is short: depth * (1 + margin / sqrt(replies)).
-   * Default 0.
+   * Widening of the learned depth while little is known: depth * (1 + margin / n) after n replies
+   * of the session were learned. Default 0.5.
    */
   learningMargin?: number;
   /**
