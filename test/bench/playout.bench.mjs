@@ -55,8 +55,8 @@ function table(title, traces) {
         name.padEnd(24),
         (goal ? String(goal[0]) : '-').padStart(10),
         (goal ? String(goal[1]) : '-').padStart(10),
-        ...cells.map((c) => `${c.perMin.toFixed(3).padStart(8)} | ${c.med.toFixed(0).padStart(5)}`.padStart(26)),
-        (ok === null ? '' : ok ? 'PASS' : 'FAIL').padStart(9),
+        ...cells.map((c) => `${c.perMin.toFixed(4).padStart(8)} | ${c.med.toFixed(0).padStart(5)}`.padStart(26)),
+        (ok === null ? '' : ok ? 'PASS' : `FAIL (${[a.perMin > goal[0] ? `u/min +${(a.perMin - goal[0]).toFixed(5)}` : '', a.med > goal[1] ? `ms +${(a.med - goal[1]).toFixed(0)}` : ''].filter(Boolean).join(', ')})`).padStart(9),
       ].join(' '),
     );
   }
