@@ -31,14 +31,17 @@ export interface ReplyEnd {
 
 /** Events of a {@link Player}. */
 export interface PlayerEvents {
-  /** The first sample of a reply is playing. */
-  'audio-start': { replyId: number };
-  /** The buffer ran dry in the middle of a reply (it will resume when enough audio is queued). */
-  underrun: { replyId: number };
+  /**
+   * The first sample of a reply is playing. `timeMs`: when, on the context's clock
+   * (`context.currentTime * 1000` scale), exact to the sample.
+   */
+  'audio-start': { replyId: number; timeMs: number };
+  /** The buffer ran dry in the middle of a reply (it resumes when enough audio is queued). */
+  underrun: { replyId: number; timeMs: number };
   /** Playback resumed after an underrun. */
-  resume: { replyId: number };
+  resume: { replyId: number; timeMs: number };
   /** A reply finished: played out after `endReply`, or interrupted. */
-  ended: { replyId: number; position: PlayedPosition; underruns: number; playedMs: number; interrupted: boolean };
+  ended: { replyId: number; timeMs: number; position: PlayedPosition; underruns: number; playedMs: number; interrupted: boolean };
   /** Live figures, at most about 10 per second while something plays. */
   stats: PlayerStats;
   /** A failure (e.g. a frame the processor refused as malformed). */
@@ -288,10 +291,10 @@ export class Player extends Emitter<PlayerEvents> {
         if (this.endedResults.size > 32) this.endedResults.delete(this.endedResults.keys().next().value!);
         const e = this.enders.get(m.replyId);
         this.enders.delete(m.replyId);
-        this.emit('ended', { replyId: m.replyId, ...end });
+        this.emit('ended', { replyId: m.replyId, timeMs: m.timeMs, ...end });
         e?.resolve(end);
       } else {
-        this.emit(m.event, { replyId: m.replyId });
+        this.emit(m.event, { replyId: m.replyId, timeMs: m.timeMs });
       }
     }
   }

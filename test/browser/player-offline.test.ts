@@ -87,6 +87,8 @@ describe('Player on an OfflineAudioContext (sample-exact)', () => {
     expect(x[20 * Q + 100]).toBe(Math.fround(0.9));
     expect(maxStep(x)).toBeLessThan(0.1);
     expect(events.map((e) => e.type)).toEqual(['audio-start', 'underrun', 'resume', 'ended']);
+    // Event times on the context clock, exact to the sample.
+    expect(events.map((e) => (e.payload as { timeMs: number }).timeMs)).toEqual([0, (n * 1000) / rate, (20 * Q * 1000) / rate, ((20 * Q + n) * 1000) / rate]);
     const e = await ended;
     expect(e.underruns).toBe(1);
     expect(e.position).toEqual({ order: 2, sampleOffset: n, playedMs: 20 });
