@@ -135,6 +135,15 @@ export class ReplyQueue {
 
   private accept(frame: PlayoutFrame): void {
     this.expected = frame.order + 1;
+    // Forget the map of frames long played (bounded memory on a long reply); keep the current one.
+    if (this.mapCursor > 1024) {
+      const n = this.mapCursor - 1;
+      this.mapOrder.splice(0, n);
+      this.mapRate.splice(0, n);
+      this.mapLen.splice(0, n);
+      this.mapOut.splice(0, n);
+      this.mapCursor -= n;
+    }
     const mixed = mixChannels(frame.channels, this.outChannels);
     const len = mixed[0]!.length;
     if (frame.sampleRate !== this.inRate) {

@@ -275,3 +275,26 @@ describe('PlayoutCore: channels, resampling, memory, input checks', () => {
     expect(() => (c.volume = -1)).toThrow(TalStreamError);
   });
 });
+
+describe('PlayoutCore: long replies', () => {
+  it('keeps positions exact on a long reply while forgetting the map of frames long played', () => {
+    const c = core({ interruptFadeMs: 8 });
+    const n = 48; // 1 ms frames: 3000 frames = 3 s
+    let played = 0;
+    const buf = [new Float32Array(Q)];
+    for (let k = 1; k <= 3000; k++) {
+      c.push(frame(k, 0.5, n), 1, 0);
+      if (k % 4 === 0) {
+        c.render(buf, 0); // 128 out per 4 x 48 = 192 in: 2000 frames play, the map is trimmed
+        played += Q;
+      }
+    }
+    const pos = c.interrupt();
+    const heard = played + 384;
+    // The frame holding the last sample heard (a frame heard to its end reports its full length).
+    const order = Math.ceil(heard / n);
+    expect(pos).toEqual({ order, sampleOffset: heard - (order - 1) * n, playedMs: heard / 48 });
+    expect(order).toBeGreaterThan(2000);
+    expect(c.push(frame(1, 0.5, n), 1, 0)).toBe('closed');
+  });
+});
