@@ -19,6 +19,14 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   private lastStatsMs = -Infinity;
   private lastState = '';
   private alive = true;
+  // Output tap (onPcm): blocks from a pool the main thread refills; none allocated here.
+  private pcmOn = false;
+  private pcmBlock = 0;
+  private readonly pcmPool: Float32Array[] = [];
+  private pcmBuf: Float32Array | null = null;
+  private pcmFill = 0;
+  private pcmStartMs = 0;
+  private pcmDropped = 0;
 
   constructor(options: { processorOptions?: PlaybackProcessorOptions }) {
     super(options);
@@ -60,6 +68,17 @@ class PlaybackProcessor extends AudioWorkletProcessor {
         case 'stats':
           this.post({ type: 'ack', seq: cmd.seq, stats: this.core.stats() });
           break;
+        case 'pcm':
+          this.pcmOn = cmd.on;
+          this.pcmBlock = cmd.blockSize;
+          for (const b of cmd.pool) if (b.length === cmd.blockSize) this.pcmPool.push(b);
+          this.pcmBuf = null;
+          this.pcmFill = 0;
+          this.post({ type: 'ack', seq: cmd.seq });
+          break;
+        case 'recycle':
+          if (cmd.buffer.length === this.pcmBlock) this.pcmPool.push(cmd.buffer);
+          break;
         case 'destroy':
           this.alive = false;
           this.post({ type: 'ack', seq: cmd.seq });
@@ -71,12 +90,42 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     }
   }
 
+  /** Copies one quantum into the current PCM block and posts (transfers) full blocks. */
+  private tapPcm(x: Float32Array, nowMs: number): void {
+    let i = 0;
+    while (i < x.length) {
+      if (!this.pcmBuf) {
+        const next = this.pcmPool.pop();
+        if (!next) {
+          // The main thread has not given blocks back yet: drop rather than allocate.
+          this.pcmDropped += x.length - i;
+          return;
+        }
+        this.pcmBuf = next;
+        this.pcmFill = 0;
+        this.pcmStartMs = nowMs + (i * 1000) / sampleRate;
+      }
+      const n = Math.min(x.length - i, this.pcmBuf.length - this.pcmFill);
+      const buf = this.pcmBuf;
+      // A plain loop: subarray() would allocate a view per quantum.
+      for (let k = 0; k < n; k++) buf[this.pcmFill + k] = x[i + k]!;
+      this.pcmFill += n;
+      i += n;
+      if (this.pcmFill === this.pcmBuf.length) {
+        const buffer = this.pcmBuf;
+        this.pcmBuf = null;
+        this.port.postMessage({ type: 'pcm', buffer, timeMs: this.pcmStartMs, dropped: this.pcmDropped } satisfies PlaybackMessage, [buffer.buffer]);
+      }
+    }
+  }
+
   process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
     if (!this.alive) return false;
     const out = outputs[0];
     if (!out || out.length === 0) return true;
     const nowMs = currentTime * 1000;
     this.core.render(out, nowMs);
+    if (this.pcmOn) this.tapPcm(out[0]!, nowMs);
     const ev = this.ev;
     while (this.core.nextEvent(ev)) {
       const timeMs = nowMs + (ev.atSample * 1000) / sampleRate;

@@ -24,6 +24,10 @@ export type PlaybackCommand =
   | { type: 'interrupt'; seq: number }
   | { type: 'volume'; seq: number; value: number }
   | { type: 'stats'; seq: number }
+  /** Start/stop copying the output to the main thread in blocks (pooled buffers, see `recycle`). */
+  | { type: 'pcm'; seq: number; on: boolean; blockSize: number; pool: Float32Array[] }
+  /** Gives a PCM block buffer back to the processor's pool. */
+  | { type: 'recycle'; seq: number; buffer: Float32Array }
   | { type: 'destroy'; seq: number };
 
 export type PlaybackMessage =
@@ -39,4 +43,6 @@ export type PlaybackMessage =
       underruns?: number;
       interrupted?: boolean;
     }
-  | { type: 'stats'; stats: PlayerStats };
+  | { type: 'stats'; stats: PlayerStats }
+  /** A block of output (first channel), `timeMs` of its first sample on the context clock. */
+  | { type: 'pcm'; buffer: Float32Array; timeMs: number; dropped: number };

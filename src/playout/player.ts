@@ -79,6 +79,7 @@ export class Player extends Emitter<PlayerEvents> {
   private vol: number;
   private destroyed = false;
   private tapNode: MediaStreamAudioDestinationNode | null = null;
+  private readonly pcmListeners = new Set<(samples: Float32Array, timeMs: number) => void>();
 
   /** Loads the worklet module (once per context) and creates a Player on `context`. */
   static async create(context: BaseAudioContext, options: PlayerOptions = {}): Promise<Player> {
@@ -213,6 +214,29 @@ export class Player extends Emitter<PlayerEvents> {
   }
 
   /**
+   * Calls `listener` with every block of the output (first channel, about 46 ms at 44.1 kHz) and
+   * the context time of its first sample, for recording or lip-sync; returns the unsubscribe
+   * function. Works on any context (offline too). `samples` is only valid during the call (the
+   * buffer goes back to the audio thread's pool): copy what you keep. Blocks the main thread does
+   * not return in time are counted as dropped, never allocated on the audio thread.
+   */
+  onPcm(listener: (samples: Float32Array, timeMs: number) => void, blockSize = 2048): () => void {
+    this.alive();
+    if (!(Number.isInteger(blockSize) && blockSize >= 128 && blockSize <= 65536)) {
+      throw new TalStreamError('bad-argument', `onPcm blockSize must be an integer 128..65536, got ${blockSize}`);
+    }
+    if (this.pcmListeners.size === 0) {
+      const pool = Array.from({ length: 8 }, () => new Float32Array(blockSize));
+      this.ackOf(this.send({ type: 'pcm', seq: 0, on: true, blockSize, pool }, pool.map((b) => b.buffer)));
+    }
+    this.pcmListeners.add(listener);
+    return () => {
+      if (!this.pcmListeners.delete(listener) || this.pcmListeners.size > 0 || this.destroyed) return;
+      this.ackOf(this.send({ type: 'pcm', seq: 0, on: false, blockSize, pool: [] }));
+    };
+  }
+
+  /**
    * Routes the context's output to another device where the browser supports
    * `AudioContext.setSinkId` (it moves the whole context, every sound on it).
    */
@@ -239,6 +263,7 @@ export class Player extends Emitter<PlayerEvents> {
       // Already disconnected.
     }
     this.tapNode = null;
+    this.pcmListeners.clear();
     const err = new TalStreamError('destroyed', 'Player was destroyed');
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
@@ -275,6 +300,15 @@ export class Player extends Emitter<PlayerEvents> {
       this.pending.delete(m.seq);
       if (m.error) p.reject(new TalStreamError('bad-argument', `Playback processor refused a command: ${m.error}`));
       else p.resolve(m);
+    } else if (m.type === 'pcm') {
+      for (const l of this.pcmListeners) {
+        try {
+          l(m.buffer, m.timeMs);
+        } catch (err) {
+          this.emit('error', err instanceof TalStreamError ? err : new TalStreamError('listener', `onPcm listener threw: ${String(err)}`, { cause: err }));
+        }
+      }
+      if (!this.destroyed) this.node.port.postMessage({ type: 'recycle', seq: 0, buffer: m.buffer } satisfies PlaybackCommand, [m.buffer.buffer]);
     } else if (m.type === 'stats') {
       this.lastStats = m.stats;
       this.emit('stats', { ...m.stats });

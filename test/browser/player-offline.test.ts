@@ -180,3 +180,24 @@ describe('Player API on an OfflineAudioContext', () => {
     expect(() => player.tap()).toThrow(expect.objectContaining({ code: 'unsupported' }));
   });
 });
+
+describe('Player.onPcm', () => {
+  it('delivers every output sample in blocks with the context time of each block', async () => {
+    const rate = 48000;
+    const { player, render } = await setup(rate, 0.1);
+    const blocks: Array<{ samples: Float32Array; timeMs: number }> = [];
+    const off = player.onPcm((samples, timeMs) => blocks.push({ samples: samples.slice(), timeMs }), 1024);
+    const id = player.startReply();
+    await player.enqueueAcked(id, { channels: [konst(2400, 0.6)], sampleRate: rate, order: 1 });
+    await player.endReplyAcked(id);
+    const x = await render();
+    off();
+    // 4800 samples rendered: 4 full blocks of 1024 (the rest is in the unfinished 5th).
+    expect(blocks.length).toBe(4);
+    blocks.forEach((b, k) => {
+      expect(b.timeMs).toBe((k * 1024 * 1000) / rate);
+      expect(Array.from(b.samples)).toEqual(Array.from(x.subarray(k * 1024, (k + 1) * 1024)));
+    });
+    expect(blocks[1]!.samples[0]).toBe(Math.fround(0.6));
+  });
+});
