@@ -30,7 +30,9 @@ class CaptureProcessor extends AudioWorkletProcessor {
   private switchTo = -1;
   private switchBlocksLeft = 0;
   private switchLive = 0;
-  private readonly switchSettle = Math.round(sampleRate * 0.05);
+  private switchSettle = 0;
+  /** Input samples of the current take so far (for a switch's position). */
+  private inputCount = 0;
   // Level meter: sums over the current interval of the raw input.
   private readonly levelEvery: number;
   private levelCount = 0;
@@ -62,6 +64,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
       case 'start':
         this.resampler.reset();
         this.fill = 0;
+        this.inputCount = 0;
         this.recording = true;
         this.post({ type: 'ack', id: cmd.id });
         return;
@@ -79,10 +82,11 @@ class CaptureProcessor extends AudioWorkletProcessor {
         this.post({ type: 'ack', id: cmd.id });
         return;
       case 'switch':
-        if (this.switchTo >= 0) this.post({ type: 'ack', id: this.switchId }); // superseded
+        if (this.switchTo >= 0) this.post({ type: 'ack', id: this.switchId, position: -1 }); // superseded
         this.switchId = cmd.id;
         this.switchTo = cmd.input;
         this.switchLive = 0;
+        this.switchSettle = Math.max(1, Math.round((sampleRate * cmd.settleMs) / 1000));
         this.switchBlocksLeft = Math.max(1, Math.ceil((sampleRate * cmd.timeoutMs) / 1000 / 128));
         return;
       case 'mute':
@@ -149,9 +153,10 @@ class CaptureProcessor extends AudioWorkletProcessor {
   }
 
   /**
-   * Switches inputs once the new one has carried audio (a non-zero sample in every block) for
-   * 50 ms, or when the wait times out. A new source starts with silence and may underrun once or
-   * twice while its device settles; switching at its first sample would put those holes in the take.
+   * Switches inputs once the new one has carried audio (a non-zero sample in every block) for the
+   * settle time, or when the wait times out. A new source starts with silence and may underrun
+   * once or twice while its device settles; switching at its first sample would put those holes in
+   * the take while the old device still had good audio.
    */
   private checkSwitch(inputs: Float32Array[][]): void {
     const next = inputs[this.switchTo]?.[0];
@@ -168,7 +173,9 @@ class CaptureProcessor extends AudioWorkletProcessor {
     if (this.switchLive >= this.switchSettle || --this.switchBlocksLeft <= 0) {
       this.active = this.switchTo;
       this.switchTo = -1;
-      this.post({ type: 'ack', id: this.switchId });
+      // Where in the take the new input's audio begins (output samples, the resampler's delay compensated).
+      const position = this.recording ? Math.round((this.inputCount * this.resampler.toRate) / sampleRate) : -1;
+      this.post({ type: 'ack', id: this.switchId, position });
     }
   }
 
@@ -181,6 +188,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
     const frames = input ? input.length : 128;
     this.meter(input, frames);
     if (!this.recording) return true;
+    this.inputCount += frames;
     let src = input;
     if (this.muted || !src) {
       if (this.zeros.length < frames) this.zeros = new Float32Array(frames);

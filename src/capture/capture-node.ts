@@ -26,6 +26,8 @@ export interface CaptureNodeOptions {
   commandTimeoutMs?: number;
 }
 
+type Ack = Extract<CaptureEvent, { type: 'ack' }>;
+
 /** Receives each chunk; `samples` is only valid during the call (its buffer goes back to the pool). */
 export type ChunkHandler = (samples: Float32Array, final: boolean) => void;
 
@@ -43,7 +45,8 @@ export class CaptureNode {
 
   private nextId = 1;
   private active = 0;
-  private readonly pending = new Map<number, (acked: boolean) => void>();
+  /** Resolvers of commands awaiting their ack (null: no ack, timed out or destroyed). */
+  private readonly pending = new Map<number, (ack: Ack | null) => void>();
   private readonly timeoutMs: number;
   private destroyed = false;
 
@@ -93,16 +96,16 @@ export class CaptureNode {
   }
 
   /** Starts a take in the processor (resampler and partial chunk cleared). */
-  start(): Promise<boolean> {
-    return this.command({ type: 'start' });
+  async start(): Promise<boolean> {
+    return (await this.command({ type: 'start' })) !== null;
   }
 
   /**
    * Ends the take: resolves once the last chunk (flagged `final`) has been handed to `onChunk`.
    * Resolves `false` when the processor did not answer in time (context suspended or closed).
    */
-  stop(): Promise<boolean> {
-    return this.command({ type: 'stop' });
+  async stop(): Promise<boolean> {
+    return (await this.command({ type: 'stop' })) !== null;
   }
 
   /** Input (0 or 1) the processor takes audio from. */
@@ -111,34 +114,40 @@ export class CaptureNode {
   }
 
   /**
-   * Moves the processor to `input` once that input carries audio (or after `timeoutMs`): connect
-   * the new source to it first, disconnect the old one after this resolves.
+   * Moves the processor to `input` once that input has carried audio for `settleMs` (or after
+   * `timeoutMs`): connect the new source to it first, disconnect the old one after this resolves.
+   * Resolves with the take position of the switch in samples (-1 when not recording or unknown).
    */
-  async switchInput(input: number, timeoutMs = 1000): Promise<boolean> {
-    const acked = await this.command({ type: 'switch', input, timeoutMs }, timeoutMs + this.timeoutMs);
+  async switchInput(input: number, settleMs: number, timeoutMs = 1000): Promise<number> {
+    const ack = await this.command({ type: 'switch', input, settleMs, timeoutMs }, timeoutMs + this.timeoutMs);
     this.active = input;
-    return acked;
+    return ack?.position ?? -1;
   }
 
   /** Sends zeros in place of the input while `muted` (timing kept). */
-  setMuted(muted: boolean): Promise<boolean> {
-    return this.command({ type: 'mute', muted });
+  async setMuted(muted: boolean): Promise<boolean> {
+    return (await this.command({ type: 'mute', muted })) !== null;
   }
 
   private command(
-    cmd: { type: 'start' } | { type: 'stop' } | { type: 'flush' } | { type: 'mute'; muted: boolean } | { type: 'switch'; input: number; timeoutMs: number },
+    cmd:
+      | { type: 'start' }
+      | { type: 'stop' }
+      | { type: 'flush' }
+      | { type: 'mute'; muted: boolean }
+      | { type: 'switch'; input: number; settleMs: number; timeoutMs: number },
     timeoutMs = this.timeoutMs,
-  ): Promise<boolean> {
-    if (this.destroyed) return Promise.resolve(false);
+  ): Promise<Ack | null> {
+    if (this.destroyed) return Promise.resolve(null);
     const id = this.nextId++;
-    return new Promise<boolean>((resolve) => {
+    return new Promise<Ack | null>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve(false);
+        resolve(null);
       }, timeoutMs);
-      this.pending.set(id, (acked) => {
+      this.pending.set(id, (ack) => {
         clearTimeout(timer);
-        resolve(acked);
+        resolve(ack);
       });
       this.node.port.postMessage({ ...cmd, id } as CaptureCommand);
     });
@@ -158,7 +167,7 @@ export class CaptureNode {
     } else if (msg.type === 'ack') {
       const done = this.pending.get(msg.id);
       this.pending.delete(msg.id);
-      done?.(true);
+      done?.(msg);
     }
   }
 
@@ -166,7 +175,7 @@ export class CaptureNode {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const done of this.pending.values()) done(false);
+    for (const done of this.pending.values()) done(null);
     this.pending.clear();
     this.onChunk = null;
     this.onLevel = null;

@@ -30,10 +30,11 @@ export type CaptureCommand =
   | { type: 'mute'; id: number; muted: boolean }
   /**
    * Device switch without a gap: take audio from input `input` (0 or 1) once it has carried audio
-   * (a non-zero sample in every block) for 50 ms, or after `timeoutMs`; then ack. Until then the
-   * old input is used, so nothing is lost while the new device starts.
+   * (a non-zero sample in every block) for `settleMs` (0: from its first audio), or after
+   * `timeoutMs`; then ack with the take position of the switch. Until then the old input is used,
+   * so nothing is lost while the new device starts.
    */
-  | { type: 'switch'; id: number; input: number; timeoutMs: number }
+  | { type: 'switch'; id: number; input: number; settleMs: number; timeoutMs: number }
   /** Returns a chunk buffer to the processor's pool (transferred). */
   | { type: 'recycle'; buffer: Float32Array }
   /** The node is being destroyed: the processor stops (its `process` returns false). */
@@ -48,5 +49,8 @@ export type CaptureEvent =
   | { type: 'chunk'; buffer: Float32Array; length: number; final: boolean }
   /** Input level over the last interval, linear (0..1), measured on the input before mute. */
   | { type: 'level'; rms: number; peak: number }
-  /** Acknowledges the command with this `id`, once its effects have been posted. */
-  | { type: 'ack'; id: number };
+  /**
+   * Acknowledges the command with this `id`, once its effects have been posted. A `switch` ack
+   * carries `position`: output samples of the current take before the switch (-1 when not recording).
+   */
+  | { type: 'ack'; id: number; position?: number };

@@ -45,6 +45,11 @@ export interface MicrophoneEvents {
    * default device (`deviceId` is the new one's), without interrupting a take.
    */
   fallback: { lostDeviceId: string; deviceId: string };
+  /**
+   * The capture moved to another device (`setDevice` or a fallback). `takeMs`: where in the
+   * current take the new device's audio begins, or null when no take was recording.
+   */
+  switch: { deviceId: string; takeMs: number | null };
   /** The track in use ended (unplugged, permission revoked). A fallback is attempted next. */
   ended: { deviceId: string };
   /** Something failed outside a call (e.g. no device left after an unplug: `no-device`). */
@@ -68,6 +73,9 @@ export function microphoneError(cause: unknown): TalStreamError {
   return new TalStreamError('unsupported', `getUserMedia failed: ${name} ${msg}`, { cause });
 }
 
+/** How long a new device must deliver audio without a hole before a switch moves to it, ms. */
+const SWITCH_SETTLE_MS = 200;
+
 export class Microphone extends Emitter<MicrophoneEvents> {
   /** The context the capture runs in (at its own rate). */
   readonly context: AudioContext;
@@ -80,6 +88,8 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   private stream: MediaStream;
   private source: MediaStreamAudioSourceNode;
   private take: Take | null = null;
+  /** Streams replaced by a device switch during the current take, stopped when it ends. */
+  private retired: MediaStream[] = [];
   private isMuted = false;
   private destroyed = false;
   private switching: Promise<void> = Promise.resolve();
@@ -168,8 +178,10 @@ export class Microphone extends Emitter<MicrophoneEvents> {
 
   /**
    * Switches to another device (undefined: the default) without losing audio: the new stream is
-   * connected before the old one is closed. Rejects with `permission-denied`/`no-device` and keeps
-   * the old device then.
+   * connected first, and the capture moves over once it delivers audio. During a take the old
+   * stream's tracks are stopped when the take ends (stopping them earlier can glitch a shared
+   * capture device); otherwise at once. Rejects with `permission-denied`/`no-device` and keeps the
+   * old device then.
    */
   setDevice(deviceId: string | undefined): Promise<void> {
     this.assertAlive();
@@ -190,7 +202,11 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     const source = this.context.createMediaStreamSource(stream);
     const input = 1 - this.capture.activeInput;
     source.connect(this.capture.node, 0, input);
-    await this.capture.switchInput(input);
+    // While the old device still delivers, wait until the new one has run smoothly for a while (a
+    // starting device may underrun once or twice); when the old one is dead, take the new one's
+    // first audio.
+    const oldLive = this.stream.getAudioTracks().some((t) => t.readyState === 'live' && !t.muted);
+    const position = await this.capture.switchInput(input, oldLive ? SWITCH_SETTLE_MS : 0);
     if (this.destroyed) {
       source.disconnect();
       stopStream(stream);
@@ -203,7 +219,17 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     this.watchTrack(stream);
     this.unwatchTrack(oldStream);
     oldSource.disconnect();
-    stopStream(oldStream);
+    // Stopping a track can make the browser reconfigure a capture device it shares with the new
+    // track (e.g. 'default' and that same mic by id): Chromium then drops a few ms of the new
+    // track's input. So during a take the old stream is only released when the take ends.
+    if (this.take) this.retired.push(oldStream);
+    else stopStream(oldStream);
+    this.emit('switch', { deviceId: this.deviceId, takeMs: position >= 0 && this.take ? (position / this.sampleRate) * 1000 : null });
+  }
+
+  /** Stops the streams replaced during the take that just ended. */
+  private releaseRetired(): void {
+    for (const s of this.retired.splice(0)) stopStream(s);
   }
 
   /**
@@ -223,6 +249,7 @@ export class Microphone extends Emitter<MicrophoneEvents> {
         },
         release: () => {
           if (this.take === take) this.take = null;
+          this.releaseRetired();
           if (capture.onChunk === onChunk) capture.onChunk = null;
           // After an abort the worklet may still be recording: tell it to stop (no one waits).
           if (take.status === 'ended') void capture.stop();
@@ -293,6 +320,7 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     this.unwatchTrack(this.stream);
     this.source.disconnect();
     stopStream(this.stream);
+    this.releaseRetired();
     this.capture.destroy();
     this.removeAllListeners();
   }

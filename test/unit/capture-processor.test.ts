@@ -101,7 +101,7 @@ describe('capture processor (worklets/capture-processor.ts)', () => {
     expect(silent.length).toBe(Math.floor(new Resampler(48000, 16000).process(new Float32Array(3840)).length / 320));
     expect(silent.length).toBe(3);
     p.port.sent.length = 0;
-    p.port.deliver({ type: 'switch', id: 7, input: 1, timeoutMs: 1000 });
+    p.port.deliver({ type: 'switch', id: 7, input: 1, settleMs: 50, timeoutMs: 1000 });
     const acks = () => p.port.sent.filter((s) => s.msg.type === 'ack').length;
     // The new input is silent for 5 blocks (not live yet), then carries audio.
     for (let b = 0; b < 5; b++) p.process([[tone(128, b * 128)], [new Float32Array(128)]], [[new Float32Array(128)]], {});
@@ -109,7 +109,8 @@ describe('capture processor (worklets/capture-processor.ts)', () => {
     let blocks = 0;
     while (acks() === 0 && blocks < 100) { p.process([[tone(128, 0)], [tone(128, 0)]], [[new Float32Array(128)]], {}); blocks++; }
     expect(blocks).toBe(Math.ceil(2400 / 128)); // 50 ms at 48 kHz
-    expect(p.port.sent.find((s) => s.msg.type === 'ack')!.msg).toEqual({ type: 'ack', id: 7 });
+    // The ack says where in the take the new input begins: 35 blocks of input at 48 kHz so far.
+    expect(p.port.sent.find((s) => s.msg.type === 'ack')!.msg).toEqual({ type: 'ack', id: 7, position: Math.round(((30 + 5 + blocks - 1) * 128) / 3) });
   });
 
   it("'close' ends the processor (process returns false)", () => {
