@@ -97,12 +97,13 @@ describe('fuzz: what a damaged reply delivered plays, sample for sample', () => 
       expect(p.framesPlayed, `seed ${seed}`).toBeGreaterThanOrEqual(p.framesBeforeDamage);
       // Every sample played, no more, no fewer.
       expect(p.rendered.length, `seed ${seed}`).toBe(p.expected.length);
-      // After the start fade the output is the frames' samples exactly; inside it, never louder.
+      // Between the start fade and the end fade (the reply's last ms fade to 0) the output is the
+      // frames' samples exactly; inside the fades, never louder.
       for (let i = 0; i < p.expected.length; i++) {
-        if (i >= p.fadeLen) {
+        if (i >= p.fadeLen && i < p.expected.length - p.fadeLen) {
           if (p.rendered[i] !== p.expected[i]) expect.fail(`seed ${seed}: sample ${i} is ${p.rendered[i]}, expected ${p.expected[i]}`);
         } else if (Math.abs(p.rendered[i]!) > Math.abs(p.expected[i]!) + 1e-7) {
-          expect.fail(`seed ${seed}: fade-in sample ${i} louder than the frame`);
+          expect.fail(`seed ${seed}: fade sample ${i} louder than the frame`);
         }
       }
       if (p.expected.length > 0) compared++;
