@@ -86,9 +86,17 @@ describe('audio sources -> TALAudio frames (Chromium)', () => {
       expect(frames[frames.length - 1]!.header.sign).toBe(3);
       const audio = concat(frames.map((f) => f.samples));
       expect(audio.length).toBeGreaterThan(0.45 * 16000);
-      const lo = 1600, hi = audio.length - 400;
-      expect(Math.abs(zeroCrossingHz(audio, 16000, lo, hi) - 1000)).toBeLessThan(1);
-      expect(Math.abs(fitSine(audio, 16000, 1000, lo, hi).amp - 0.25)).toBeLessThan(0.01);
+      // Per 50 ms segment, medians: a loaded host may drop a few ms of a live stream's input
+      // (outside the SDK); a wrong rate or gain would show in every segment.
+      const hzs: number[] = [], amps: number[] = [];
+      for (let i = 1600; i + 800 <= audio.length - 400; i += 800) {
+        hzs.push(zeroCrossingHz(audio, 16000, i, i + 800));
+        amps.push(fitSine(audio, 16000, 1000, i, i + 800).amp);
+      }
+      const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+      expect(hzs.length).toBeGreaterThanOrEqual(6);
+      expect(Math.abs(median(hzs) - 1000)).toBeLessThan(1);
+      expect(Math.abs(median(amps) - 0.25)).toBeLessThan(0.01);
     } finally {
       await ctx.close();
     }
