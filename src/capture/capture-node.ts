@@ -124,6 +124,11 @@ export class CaptureNode {
     return ack?.position ?? -1;
   }
 
+  /** Hands the partial chunk to `onChunk` now (not final); resolves once it has been. */
+  async flush(): Promise<boolean> {
+    return (await this.command({ type: 'flush' })) !== null;
+  }
+
   /** Sends zeros in place of the input while `muted` (timing kept). */
   async setMuted(muted: boolean): Promise<boolean> {
     return (await this.command({ type: 'mute', muted })) !== null;

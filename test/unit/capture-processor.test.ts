@@ -120,3 +120,18 @@ describe('capture processor (worklets/capture-processor.ts)', () => {
     expect(p.process([[tone(128, 0)]], [[new Float32Array(128)]], {})).toBe(false);
   });
 });
+
+describe('capture processor flush', () => {
+  it("'flush' posts the partial chunk (not final) before its ack; the take goes on", () => {
+    const p = make();
+    p.port.deliver({ type: 'start', id: 1 });
+    for (let b = 0; b < 10; b++) p.process([[tone(128, b * 128)]], [[new Float32Array(128)]], {});
+    p.port.deliver({ type: 'flush', id: 2 });
+    const msgs = p.port.sent.map((s) => s.msg).filter((m) => m.type !== 'level');
+    const partial = new Resampler(48000, 16000).process(tone(1280, 0)).length; // one full chunk and some
+    expect(msgs.map((m) => (m.type === 'chunk' ? `chunk ${m.length} ${m.final}` : `${m.type} ${(m as { id: number }).id}`))).toEqual([
+      'ack 1', 'chunk 320 false', `chunk ${partial - 320} false`, 'ack 2',
+    ]);
+    expect(p.process([[tone(128, 1280)]], [[new Float32Array(128)]], {})).toBe(true);
+  });
+});
