@@ -119,7 +119,12 @@ export class Player extends Emitter<PlayerEvents> {
    * in `order`; duplicates and frames of a finished or interrupted reply are dropped.
    */
   enqueue(replyId: number, audio: { channels: Float32Array[]; sampleRate: number; order: number }): void {
-    this.ackOf(this.enqueueAcked(replyId, audio));
+    this.ackOf(
+      this.enqueueAcked(replyId, audio).then((result) => {
+        // Dropped duplicates and frames of closed replies are by design; a full queue is a problem.
+        if (result === 'overflow') throw new TalStreamError('bad-argument', `playback queue full (maxQueuedMs): frame ${audio.order} of reply ${replyId} dropped`);
+      }),
+    );
   }
 
   /** {@link Player.enqueue} that resolves once the processor has queued the frame, with its verdict. */
