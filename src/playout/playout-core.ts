@@ -339,6 +339,8 @@ function validateFrame(frame: PlayoutFrame): void {
   for (const c of chs) {
     if (!(c instanceof Float32Array) || c.length !== len) throw new TalStreamError('bad-argument', 'frame.channels must be Float32Arrays of one length');
   }
-  if (!(frame.sampleRate >= 3000 && frame.sampleRate <= 768000)) throw new TalStreamError('bad-argument', `frame.sampleRate ${frame.sampleRate} out of range`);
+  // Frames may be as slow as the codec accepts (TALAudio sampleRate >= 1000 Hz); only the output
+  // (an AudioContext) needs >= 3000.
+  if (!(frame.sampleRate >= 1000 && frame.sampleRate <= 768000)) throw new TalStreamError('bad-argument', `frame.sampleRate ${frame.sampleRate} out of range`);
   if (!Number.isInteger(frame.order)) throw new TalStreamError('bad-argument', `frame.order must be an integer, got ${frame.order}`);
 }
