@@ -117,6 +117,15 @@ describe('malformed frames at frame 2 of 4', () => {
     expectFatal(r, 'bad-payload', frame.offset + 8 + new TextEncoder().encode(JSON.stringify(frame.header)).length);
   });
 
+  it('the edges of the accepted range play: sampleRate 1000 Hz and 384 kHz, 3 frames of 20 ms each', async () => {
+    for (const rate of [1000, 384000]) {
+      const r = await ask(`/reply?frames=3&rate=${rate}`);
+      expect([rate, r.error?.message ?? null]).toEqual([rate, null]);
+      expect(r.summary).toMatchObject({ frames: 3, interrupted: false });
+      expect(r.summary!.playedMs).toBeCloseTo(60, 0);
+    }
+  });
+
   it('after all of that the same client still plays a good reply to the end', async () => {
     const r = await ask('/reply?frames=5');
     expect(r.error).toBeNull();
