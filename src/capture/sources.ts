@@ -28,7 +28,7 @@ export interface FrameStreamOptions {
   audioType?: 'int16' | 'int32';
   /** Audio per frame, ms. Default 20. */
   frameMs?: number;
-  /** The query text, written in every frame's `question`. */
+  /** The query text, written in every frame's `question`. A Take keeps its own (set it in `record()`). */
   question?: string;
   /** Extra header fields written in every frame. */
   fields?: Record<string, unknown>;
