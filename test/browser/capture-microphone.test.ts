@@ -97,6 +97,30 @@ describe('Microphone (real Chromium, fake device)', () => {
     expect(levels.length / span).toBeLessThan(11.5);
   });
 
+  it.each([48000, 22050, 16000])('in a %i Hz context (16000: no resampling) the frames are still 16 kHz with the 440 Hz tone', async (rate) => {
+    ctx = new AudioContext({ sampleRate: rate, latencyHint: 'playback' });
+    await ctx.resume();
+    expect(ctx.sampleRate).toBe(rate);
+    mic = await Microphone.create(ctx, RAW);
+    await sleep(200);
+    const take = mic.record();
+    const reading = framesOf(take);
+    await sleep(700);
+    await take.stop();
+    const frames = decodeAll(await reading);
+    expect(frames.every((f) => f.header.sampleRate === 16000)).toBe(true);
+    expect(frames.slice(0, -1).every((f) => f.samples.length === 320)).toBe(true);
+    const audio = concat(frames.map((f) => f.samples));
+    const hzs: number[] = [], amps: number[] = [];
+    for (let i = 1600; i + 1600 <= audio.length - 400; i += 1600) {
+      hzs.push(zeroCrossingHz(audio, 16000, i, i + 1600));
+      amps.push(fitSine(audio, 16000, 440, i, i + 1600).amp);
+    }
+    expect(hzs.length).toBeGreaterThanOrEqual(4);
+    expect(Math.abs(median(hzs) - 440)).toBeLessThan(0.5);
+    expect(Math.abs(median(amps) - 0.5)).toBeLessThan(0.02);
+  });
+
   it('mute sends zeros and keeps timing; unmute brings the tone back', async () => {
     ctx = new AudioContext({ latencyHint: 'playback' });
     await ctx.resume();
