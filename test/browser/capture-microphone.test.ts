@@ -236,6 +236,21 @@ describe('Microphone (real Chromium, fake device)', () => {
     expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
   });
 
+  it('processing switches: on by default, each can be turned off (the track settings say so)', async () => {
+    ctx = new AudioContext();
+    mic = await Microphone.create(ctx);
+    const on = mic.mediaStream.getAudioTracks()[0]!.getSettings();
+    expect([on.echoCancellation, on.noiseSuppression, on.autoGainControl]).toEqual([true, true, true]);
+    mic.destroy();
+    mic = await Microphone.create(ctx, { noiseSuppression: false });
+    const some = mic.mediaStream.getAudioTracks()[0]!.getSettings();
+    expect([some.echoCancellation, some.noiseSuppression, some.autoGainControl]).toEqual([true, false, true]);
+    mic.destroy();
+    mic = await Microphone.create(ctx, RAW);
+    const off = mic.mediaStream.getAudioTracks()[0]!.getSettings();
+    expect([off.echoCancellation, off.noiseSuppression, off.autoGainControl]).toEqual([false, false, false]);
+  });
+
   it('errors: unknown device -> no-device; refused permission -> permission-denied; one take at a time', async () => {
     ctx = new AudioContext({ latencyHint: 'playback' });
     await expect(Microphone.create(ctx, { deviceId: 'no-such-device' })).rejects.toMatchObject({ name: 'TalStreamError', code: 'no-device' });
