@@ -57,13 +57,20 @@ export async function httpError(response: Response, signal?: AbortSignal): Promi
   return new TalStreamHttpError(response.status, body, `HTTP ${response.status}${reason}${body ? `: ${body.slice(0, 200)}` : ''}`);
 }
 
-/** Maps a failed `read()` to a TalStreamError: `aborted` when our signal fired, else `network`. */
-export function readError(cause: unknown, signal?: AbortSignal): TalStreamError {
+/**
+ * Maps a failed `read()` to a TalStreamError: `aborted` when our signal fired, else `network`
+ * with `offset` = the bytes of the body received before the connection broke (when known).
+ */
+export function readError(cause: unknown, signal?: AbortSignal, received?: number): TalStreamError {
   if (cause instanceof TalStreamError) return cause;
   if (signal?.aborted || (cause as { name?: string })?.name === 'AbortError') {
     return new TalStreamError('aborted', 'the response was aborted', { cause: signal?.reason ?? cause });
   }
-  return new TalStreamError('network', `the connection failed while reading the response: ${(cause as Error)?.message ?? cause}`, { cause });
+  const at = received === undefined ? '' : ` after ${received} bytes`;
+  return new TalStreamError('network', `the connection failed while reading the response${at}: ${(cause as Error)?.message ?? cause}`, {
+    cause,
+    offset: received,
+  });
 }
 
 interface CheckOptions {
@@ -82,11 +89,15 @@ function checkedChunks(reader: ReadableStreamDefaultReader<Uint8Array>, o: Check
   let head: Uint8Array[] | null = [];
   let headBytes = 0;
   let sniffed = false;
+  let received = 0;
   const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     try {
-      return await reader.read();
+      const r = await reader.read();
+      if (!r.done) received += r.value.length;
+      return r;
     } catch (cause) {
-      throw readError(cause, o.signal);
+      // Where the body broke: the bytes that did arrive (frames before it were delivered).
+      throw readError(cause, o.signal, received);
     }
   };
   const iterator: AsyncIterator<Uint8Array> = {
