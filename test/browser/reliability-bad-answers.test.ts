@@ -5,7 +5,7 @@
 // frames before the damage are heard before the error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TalStreamError, TalStreamHttpError } from '../../src/errors';
-import { faultOffset } from '../support/fault-frames';
+import { faultFrame, faultOffset } from '../support/fault-frames';
 import { faultOrigin, recordEvents, soundSpan, tappedClient, within } from './reliability-helpers';
 
 const RATE = 24000;
@@ -68,7 +68,9 @@ describe('a body that stops mid-frame', () => {
   for (const fault of ['truncate', 'drop'] as const) {
     it(`${fault} after 3 of 6 frames: the 3 frames are heard, then ${fault === 'drop' ? 'network' : 'truncated'}`, async () => {
       const r = await ask(`/reply?frames=6&at=3&fault=${fault}`);
-      expectFatal(r, fault === 'drop' ? 'network' : 'truncated', fault === 'drop' ? undefined : faultOffset(3, 6, RATE, SPF));
+      // truncated: at the unfinished frame; network: where the body broke (half of frame 4 came).
+      const half = faultFrame(3, 6, RATE, SPF).length >> 1;
+      expectFatal(r, fault === 'drop' ? 'network' : 'truncated', faultOffset(3, 6, RATE, SPF) + (fault === 'drop' ? half : 0));
       const types = r.events.map((e) => e.type);
       expect(types.filter((t) => t === 'frame')).toHaveLength(3);
       expect(types.indexOf('audio-start')).toBeGreaterThan(-1);

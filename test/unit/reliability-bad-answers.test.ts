@@ -161,8 +161,8 @@ describe('replies damaged at frame 3 of 6: frames 1-3 play, then the typed error
   it('the connection drops mid-frame: frames before play out, then a network error', async () => {
     const id = `drop-${++seq}`;
     const r = await ask(`/reply?id=${id}&frames=${n}&at=${at}&fault=drop`);
-    // A read failure is a network error (no byte offset: the decoder saw no bad byte).
-    expectFatal(r, 'network', undefined);
+    // A read failure is a network error; its offset is where the body broke (half of frame 4 came).
+    expectFatal(r, 'network', offsetOf(at, n) + (frameLen(at, n) >> 1));
     expectPlayed(r, at);
     expect(server.records(id)).toHaveLength(1);
   });
