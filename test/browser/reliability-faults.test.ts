@@ -186,6 +186,33 @@ describe('abort and interrupt at every stage', () => {
   });
 });
 
+describe('abort while the take is still being recorded and uploaded', () => {
+  it('ends with `aborted`, sends nothing, and the microphone still serves the next ask', async () => {
+    env = await tappedClient();
+    const mic = await env.client.microphone({ echoCancellation: false, noiseSuppression: false, autoGainControl: false });
+    const id = nextId();
+    const ac = new AbortController();
+    const take = mic.record();
+    const reply = env.client.ask(take, { url: url(id, 'frames=3'), signal: ac.signal });
+    const rec = recordEvents(reply);
+    await sleep(300);
+    ac.abort();
+    const { error } = await within(rec.settled, 1000, 'done');
+    expect(error?.code).toBe('aborted');
+    await within(rec.iteration, 1000, 'the iterator');
+    await within(take.stop().catch(() => null), 1000, 'take.stop()');
+    await sleep(200);
+    // Buffered upload: nothing had been sent yet, and nothing is sent after the abort.
+    expect(await records(id)).toEqual([]);
+    const id2 = nextId();
+    const next = mic.record();
+    setTimeout(() => void next.stop(), 200);
+    const again = await within(env.client.ask(next, { url: url(id2, 'frames=3') }).done, 5000, 'the next ask');
+    expect(again).toMatchObject({ frames: 3, interrupted: false });
+    expect((await records(id2))[0]!.bodyBytes).toBeGreaterThan(200 * 32);
+  });
+});
+
 describe('the AudioContext suspended mid-reply', () => {
   it('is reported, resumes on the next gesture, and the reply plays to the end with nothing lost', async () => {
     env = await tappedClient();
