@@ -154,16 +154,6 @@ export class ReplyQueue {
       this.resamplers = [];
       for (let c = 0; c < this.outChannels; c++) this.resamplers.push(this.createResampler(frame.sampleRate, this.outRate));
     }
-    // Forget frames played long ago, or a long reply's map grows by four numbers a frame (about
-    // 100 KB a minute of 20 ms frames). Positions are only asked from the playing frame on.
-    if (this.mapCursor >= 1024) {
-      const k = this.mapCursor;
-      this.mapOrder.splice(0, k);
-      this.mapRate.splice(0, k);
-      this.mapLen.splice(0, k);
-      this.mapOut.splice(0, k);
-      this.mapCursor = 0;
-    }
     this.mapOrder.push(frame.order);
     this.mapRate.push(frame.sampleRate);
     this.mapLen.push(len);
