@@ -88,8 +88,8 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   private stream: MediaStream;
   private source: MediaStreamAudioSourceNode;
   private take: Take | null = null;
-  /** Streams replaced by a device switch during the current take, stopped when it ends. */
-  private retired: MediaStream[] = [];
+  /** Sources and streams replaced by a device switch during the current take, released when it ends. */
+  private retired: Array<{ source: MediaStreamAudioSourceNode | null; stream: MediaStream }> = [];
   private isMuted = false;
   private destroyed = false;
   private switching: Promise<void> = Promise.resolve();
@@ -179,8 +179,8 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   /**
    * Switches to another device (undefined: the default) without losing audio: the new stream is
    * connected first, and the capture moves over once it delivers audio. During a take the old
-   * stream's tracks are stopped when the take ends (stopping them earlier can glitch a shared
-   * capture device); otherwise at once. Rejects with `permission-denied`/`no-device` and keeps the
+   * device is released (disconnected, tracks stopped) when the take ends, as releasing it earlier
+   * can glitch a capture device the browser shares between them; otherwise at once. Rejects with `permission-denied`/`no-device` and keeps the
    * old device then.
    */
   setDevice(deviceId: string | undefined): Promise<void> {
@@ -197,10 +197,16 @@ export class Microphone extends Emitter<MicrophoneEvents> {
       stopStream(stream);
       return;
     }
-    // The new device goes to the idle input; the worklet moves over at its first audio, and only
-    // then is the old one disconnected: no gap, no overlap.
-    const source = this.context.createMediaStreamSource(stream);
+    // The new device goes to the idle input; the worklet moves over once it delivers audio.
+    // A source still parked there from an earlier switch in this take is disconnected first.
     const input = 1 - this.capture.activeInput;
+    for (const r of this.retired) {
+      if (r.source) {
+        r.source.disconnect();
+        r.source = null;
+      }
+    }
+    const source = this.context.createMediaStreamSource(stream);
     source.connect(this.capture.node, 0, input);
     // While the old device still delivers, wait until the new one has run smoothly for a while (a
     // starting device may underrun once or twice); when the old one is dead, take the new one's
@@ -218,18 +224,24 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     this.stream = stream;
     this.watchTrack(stream);
     this.unwatchTrack(oldStream);
-    oldSource.disconnect();
-    // Stopping a track can make the browser reconfigure a capture device it shares with the new
-    // track (e.g. 'default' and that same mic by id): Chromium then drops a few ms of the new
-    // track's input. So during a take the old stream is only released when the take ends.
-    if (this.take) this.retired.push(oldStream);
-    else stopStream(oldStream);
+    // Disconnecting a source or stopping a track can make Chromium reconfigure a capture device it
+    // shares with the new track (e.g. 'default' and that same mic by id), dropping a few ms of the
+    // new track's input. So during a take the old source stays connected to the (now ignored)
+    // idle input and its stream live until the take ends.
+    if (this.take) this.retired.push({ source: oldSource, stream: oldStream });
+    else {
+      oldSource.disconnect();
+      stopStream(oldStream);
+    }
     this.emit('switch', { deviceId: this.deviceId, takeMs: position >= 0 && this.take ? (position / this.sampleRate) * 1000 : null });
   }
 
-  /** Stops the streams replaced during the take that just ended. */
+  /** Disconnects and stops what device switches replaced during the take that just ended. */
   private releaseRetired(): void {
-    for (const s of this.retired.splice(0)) stopStream(s);
+    for (const r of this.retired.splice(0)) {
+      r.source?.disconnect();
+      stopStream(r.stream);
+    }
   }
 
   /**
