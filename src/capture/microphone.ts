@@ -87,9 +87,11 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   private readonly capture: CaptureNode;
   private stream: MediaStream;
   private source: MediaStreamAudioSourceNode;
+  /** Between the source and the capture node: set to 0 to park a replaced source without a graph change. */
+  private gain: GainNode;
   private take: Take | null = null;
   /** Sources and streams replaced by a device switch during the current take, released when it ends. */
-  private retired: Array<{ source: MediaStreamAudioSourceNode | null; stream: MediaStream }> = [];
+  private retired: Feed[] = [];
   private isMuted = false;
   private destroyed = false;
   private switching: Promise<void> = Promise.resolve();
@@ -105,7 +107,8 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     this.sampleRate = capture.sampleRate;
     this.stream = stream;
     this.source = context.createMediaStreamSource(stream);
-    this.source.connect(capture.node, 0, capture.activeInput);
+    this.gain = new GainNode(context, { gain: 1 });
+    this.source.connect(this.gain).connect(capture.node, 0, capture.activeInput);
     this.watchTrack(stream);
     capture.onLevel = (rms, peak) => this.emit('level', { rms, peak });
     media.addEventListener?.('devicechange', this.onDeviceChange);
@@ -197,17 +200,12 @@ export class Microphone extends Emitter<MicrophoneEvents> {
       stopStream(stream);
       return;
     }
-    // The new device goes to the idle input; the worklet moves over once it delivers audio.
-    // A source still parked there from an earlier switch in this take is disconnected first.
+    // The new device goes to the idle input (where only parked, silenced sources may sit); the
+    // worklet moves over once it delivers audio.
     const input = 1 - this.capture.activeInput;
-    for (const r of this.retired) {
-      if (r.source) {
-        r.source.disconnect();
-        r.source = null;
-      }
-    }
     const source = this.context.createMediaStreamSource(stream);
-    source.connect(this.capture.node, 0, input);
+    const gain = new GainNode(this.context, { gain: 1 });
+    source.connect(gain).connect(this.capture.node, 0, input);
     // While the old device still delivers, wait until the new one has run smoothly for a while (a
     // starting device may underrun once or twice); when the old one is dead, take the new one's
     // first audio.
@@ -215,33 +213,30 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     const position = await this.capture.switchInput(input, oldLive ? SWITCH_SETTLE_MS : 0);
     if (this.destroyed) {
       source.disconnect();
+      gain.disconnect();
       stopStream(stream);
       return;
     }
-    const oldSource = this.source;
-    const oldStream = this.stream;
+    const old = { source: this.source, gain: this.gain, stream: this.stream };
     this.source = source;
+    this.gain = gain;
     this.stream = stream;
     this.watchTrack(stream);
-    this.unwatchTrack(oldStream);
+    this.unwatchTrack(old.stream);
     // Disconnecting a source or stopping a track can make Chromium reconfigure a capture device it
     // shares with the new track (e.g. 'default' and that same mic by id), dropping a few ms of the
-    // new track's input. So during a take the old source stays connected to the (now ignored)
-    // idle input and its stream live until the take ends.
-    if (this.take) this.retired.push({ source: oldSource, stream: oldStream });
-    else {
-      oldSource.disconnect();
-      stopStream(oldStream);
-    }
+    // new track's input. So during a take the old source is only silenced (a gain change, not a
+    // graph change: the idle input is then clean for another switch) and released when the take ends.
+    if (this.take) {
+      old.gain.gain.value = 0;
+      this.retired.push(old);
+    } else release(old);
     this.emit('switch', { deviceId: this.deviceId, takeMs: position >= 0 && this.take ? (position / this.sampleRate) * 1000 : null });
   }
 
-  /** Disconnects and stops what device switches replaced during the take that just ended. */
+  /** Releases what device switches replaced during the take that just ended. */
   private releaseRetired(): void {
-    for (const r of this.retired.splice(0)) {
-      r.source?.disconnect();
-      stopStream(r.stream);
-    }
+    for (const r of this.retired.splice(0)) release(r);
   }
 
   /**
@@ -330,12 +325,24 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     this.destroyed = true;
     this.media.removeEventListener?.('devicechange', this.onDeviceChange);
     this.unwatchTrack(this.stream);
-    this.source.disconnect();
-    stopStream(this.stream);
+    release({ source: this.source, gain: this.gain, stream: this.stream });
     this.releaseRetired();
     this.capture.destroy();
     this.removeAllListeners();
   }
+}
+
+/** A microphone stream and its nodes in front of the capture node. */
+interface Feed {
+  source: MediaStreamAudioSourceNode;
+  gain: GainNode;
+  stream: MediaStream;
+}
+
+function release(feed: Feed): void {
+  feed.source.disconnect();
+  feed.gain.disconnect();
+  stopStream(feed.stream);
 }
 
 function stopStream(stream: MediaStream): void {

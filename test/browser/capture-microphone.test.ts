@@ -183,6 +183,32 @@ describe('Microphone (real Chromium, fake device)', () => {
     expectNoHole(audio, at * 16 - 800, at * 16 + 1600);
   });
 
+  it('two switches in one take: no hole at either; replaced devices released when the take ends', async () => {
+    ctx = new AudioContext({ latencyHint: 'playback' });
+    await ctx.resume();
+    mic = await Microphone.create(ctx, RAW);
+    const ids = (await mic.devices()).map((d) => d.deviceId);
+    const at: number[] = [];
+    mic.on('switch', (e) => at.push(e.takeMs!));
+    await sleep(300);
+    const take = mic.record();
+    const reading = framesOf(take);
+    const first = mic.mediaStream;
+    await sleep(300);
+    await mic.setDevice(ids[1]);
+    const second = mic.mediaStream;
+    await sleep(300);
+    await mic.setDevice(ids[2]);
+    expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['live', 'live']);
+    await sleep(400);
+    await take.stop();
+    expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['ended', 'ended']);
+    expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
+    const audio = concat(decodeAll(await reading).map((f) => f.samples));
+    expect(at.length).toBe(2);
+    for (const t of at) expectNoHole(audio, t * 16 - 800, t * 16 + 1600);
+  });
+
   it('the chosen device disappearing falls back to the default mid-take, with an event', async () => {
     ctx = new AudioContext({ latencyHint: 'playback' });
     await ctx.resume();
