@@ -1,38 +1,12 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: plain .mjs build helper without types
 import { inlineWorklets } from '../worklets/build/inline-plugin.mjs';
+import { chromiumArgs, chromiumPath } from './support/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** CHROMIUM_PATH, then Debian's /usr/bin/chromium, then Playwright's own install (undefined). */
-function chromiumPath(): string | undefined {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
-  return undefined;
-}
-
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  `--use-file-for-fake-audio-capture=${path.join(root, 'test/fixtures/fake-mic-440hz.wav')}`,
-  '--ignore-certificate-errors',
-  // Soak tests force a GC (window.gc) and read exact heap figures (performance.memory).
-  '--js-flags=--expose-gc',
-  '--enable-precise-memory-info',
-];
 
 export default defineConfig({
   root,

@@ -11,26 +11,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright';
+import { chromiumLaunchOptions } from '../support/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ASKS = Number(process.env.ASKS ?? 20);
-// The flags of test/vitest.config.ts's browser project (kept in step by hand: this is plain .mjs).
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  `--use-file-for-fake-audio-capture=${path.join(root, 'test/fixtures/fake-mic-440hz.wav')}`,
-  '--ignore-certificate-errors',
-];
-const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 const iife = path.join(root, 'dist/talstream.iife.js');
 if (!existsSync(iife) || !existsSync(path.join(root, 'dist/cli.mjs'))) {
@@ -62,7 +46,7 @@ const pct = (xs, p) => {
 const f1 = (v) => (typeof v === 'number' ? v.toFixed(1) : String(v));
 
 const server = await startServer();
-const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+const browser = await chromium.launch(chromiumLaunchOptions());
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));

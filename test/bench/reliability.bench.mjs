@@ -5,7 +5,7 @@
 //   3. soak: 200 asks in one client (mic take -> upload -> reply through the Player): asks
 //      completed, AudioContexts / AudioWorkletNodes / tracks created, heap after GC at ask 10 vs
 //      200, and the object types (heap snapshots at ask 10 and 200) whose count grew per ask.
-// Chromium is driven with playwright-core (executablePath /usr/bin/chromium, the flags of
+// Chromium is driven with playwright-core (path and flags from test/support/chromium.mjs, as in
 // test/vitest.config.ts). The fault server is TypeScript: it is bundled for Node with rollup and
 // TypeScript's transpiler on the way in.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,29 +17,11 @@ import { chromium } from 'playwright-core';
 import { rollup } from 'rollup';
 import ts from 'typescript';
 import { fuzz } from '../support/reply-fuzz.mjs';
+import { chromiumLaunchOptions } from '../support/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FUZZ_CASES = Number(process.env.FUZZ_CASES ?? 20000);
 const SOAK_ASKS = Number(process.env.SOAK_ASKS ?? 200);
-// The flags of test/vitest.config.ts's browser project (kept in step by hand: this is plain .mjs).
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  `--use-file-for-fake-audio-capture=${path.join(root, 'test/fixtures/fake-mic-440hz.wav')}`,
-  '--ignore-certificate-errors',
-  '--js-flags=--expose-gc',
-  '--enable-precise-memory-info',
-];
-const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 for (const f of ['dist/talstream.mjs', 'dist/talstream.iife.js']) {
   if (!existsSync(path.join(root, f))) {
     console.error(`${f} is missing: run \`npm run build\` (npm run bench:reliability does)`);
@@ -94,7 +76,7 @@ const page = http.createServer((req, res) => {
 await new Promise((r) => page.listen(0, '127.0.0.1', r));
 const pageOrigin = `http://127.0.0.1:${page.address().port}`;
 
-const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+const browser = await chromium.launch(chromiumLaunchOptions());
 try {
   const ctx = await browser.newContext();
   const tab = await ctx.newPage();

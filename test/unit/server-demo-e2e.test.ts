@@ -8,12 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chromiumArgs } from '../vitest.config';
+import { chromiumLaunchOptions } from '../support/chromium.mjs';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
 import { analyseTone } from '../../src/server/tone-analysis';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const chromiumPath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 let server: ReferenceServer;
 let browser: Browser;
@@ -23,7 +22,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/talstream.iife.js is missing: run `npm run build` first');
   server = await startReferenceServer({ port: 0 });
-  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  browser = await chromium.launch(chromiumLaunchOptions());
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -17,7 +17,7 @@ import { analyseTone } from '../../src/server/tone-analysis';
 import { concat, sine, uploadFrames } from './server-test-helpers';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright';
-import { chromiumArgs } from '../vitest.config';
+import { chromiumLaunchOptions } from '../support/chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = path.join(root, 'demo/fastapi/app.py');
@@ -156,8 +156,7 @@ describe('SDK against the FastAPI example server (uvicorn)', () => {
 describe('the browser client (script-tag build) against the FastAPI server', () => {
   it('the demo page served by FastAPI asks with a WAV file: captions arrive and the whole echo plays', async () => {
     if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-    const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-    const browser = await chromium.launch({ executablePath, args: chromiumArgs, headless: true });
+    const browser = await chromium.launch(chromiumLaunchOptions());
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
