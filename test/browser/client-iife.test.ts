@@ -3,20 +3,7 @@
 // HTTP and the golden reply streams back and plays through the real Player.
 import { describe, expect, inject, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
-
-/** Loads dist/talstream.iife.js with a <script src>, as a site would. */
-async function loadIife(): Promise<any> {
-  const w = window as unknown as { TalStream?: unknown };
-  if (w.TalStream) return w.TalStream;
-  await new Promise<void>((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = `${inject('staticOrigin')}/dist/talstream.iife.js`;
-    s.onload = () => resolve();
-    s.onerror = () => reject(new Error('script failed to load (run `npm run build` first)'));
-    document.head.appendChild(s);
-  });
-  return w.TalStream;
-}
+import { loadIife } from './load-iife';
 
 describe('the client snippet from the IIFE global', () => {
   it('unlock, microphone, record, ask(take, {question}), iterate, done', async () => {
