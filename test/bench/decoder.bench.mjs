@@ -3,19 +3,10 @@
 // bytes with each chunk (one cutting frames as views, one copying frames and the rest with slice), on a 10-minute 24 kHz reply of 20 ms frames cut into random 1 B..64 KiB
 // chunks and of 1 s frames cut into 1 B..4 KiB chunks, plus per-chunk cost at minute 0 vs minute 10.
 import { FrameDecoder, encodeTalAudio } from '../../dist/talstream.mjs';
+import { concat, randomSplit, rng } from '../support/chunking.mjs';
 
 const RATE = 24000;
 const MINUTES = 10;
-
-/** Deterministic PRNG (mulberry32): the same chunking on every run. */
-function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A reply as a server sends it: sign 1 then 2, order from 1, the question echoed, answer text every 10th frame. */
 function buildReply(frameMs) {
@@ -23,7 +14,6 @@ function buildReply(frameMs) {
   const count = (MINUTES * 60 * 1000) / frameMs;
   const samples = new Float32Array(samplesPerFrame);
   const parts = [];
-  let total = 0;
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < samplesPerFrame; k++) samples[k] = 0.3 * Math.sin((2 * Math.PI * 220 * (i * samplesPerFrame + k)) / RATE);
     const f = encodeTalAudio(
@@ -31,26 +21,8 @@ function buildReply(frameMs) {
       samples,
     );
     parts.push(f);
-    total += f.length;
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return { bytes, count };
-}
-
-function cut(bytes, maxChunk, seed) {
-  const r = rng(seed);
-  const chunks = [];
-  for (let at = 0; at < bytes.length; ) {
-    const n = Math.min(bytes.length - at, 1 + Math.floor(r() * maxChunk));
-    chunks.push(bytes.subarray(at, at + n));
-    at += n;
-  }
-  return chunks;
+  return { bytes: concat(parts), count };
 }
 
 /** The naive way: concatenate the buffered bytes with each chunk, then cut frames off the front. */
@@ -161,7 +133,8 @@ for (const [frameMs, maxChunk, seed, goal] of [
   [1000, 4 * 1024, 2, 2000],
 ]) {
   const { bytes, count } = buildReply(frameMs);
-  const chunks = cut(bytes, maxChunk, seed);
+  // The same chunking on every run: the seed fixes it.
+  const chunks = randomSplit(bytes, rng(seed), maxChunk);
   const ours = measure(FrameDecoder, chunks, bytes.length, 15, count);
   const naive = measure(NaiveDecoder, chunks, bytes.length, 5, count);
   const naiveSlice = measure(NaiveSliceDecoder, chunks, bytes.length, 5, count);

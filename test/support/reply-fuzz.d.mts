@@ -32,8 +32,7 @@ export interface BuiltReply {
   bytes: Uint8Array;
   frames: { offset: number; end: number; headerEnd: number }[];
 }
-export function rng(seed: number): () => number;
-export function concat(parts: Uint8Array[]): Uint8Array;
+export { rng } from './chunking.mjs';
 export function buildReply(r: () => number, codec: FuzzCodec, opts?: { sampleRate?: number; channels?: number }): BuiltReply;
 export function mutate(r: () => number, reply: BuiltReply, codec: FuzzCodec): { bytes: Uint8Array; kinds: string[]; damage: number };
 export function chunks(r: () => number, b: Uint8Array, maxChunk: number): Uint8Array[];

@@ -3,15 +3,10 @@
 // to decodeFrames at random chunkings and checks the decoder's promises. Plain JS taking the codec
 // as an argument, so the unit test runs it on src/ and the reliability bench on dist/.
 
-/** Deterministic PRNG (mulberry32): a failing case is reproducible from its seed. */
-export function rng(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { concat, rng } from './chunking.mjs';
+
+// The fuzz's seeds go through this PRNG: the tests that replay a case import it from here.
+export { rng };
 
 const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
 const pick = (r, xs) => xs[Math.floor(r() * xs.length)];
@@ -52,16 +47,6 @@ export function buildReply(r, codec, opts = {}) {
     offset += bytes.length;
   }
   return { bytes: concat(parts), frames };
-}
-
-export function concat(parts) {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 const enc = new TextEncoder();

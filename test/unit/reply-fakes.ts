@@ -3,6 +3,8 @@
 // these tests check the event logic; the real Player is tested in Chromium).
 import type { PlayedPosition, ReplyPlayer } from '../../src/types';
 
+export { concat as concatBytes } from '../support/chunking.mjs';
+
 /** A clock the test moves by hand, with the timers the caption timeline uses. */
 export class ManualTime {
   t = 0;
@@ -70,16 +72,6 @@ export function feedResponse(init: { status?: number; contentType?: string; stat
       return cancelled;
     },
   };
-}
-
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 interface FakeReply {

@@ -3,6 +3,8 @@ import { encodeTalAudio, readTalAudio } from '../../src/protocol/tal-audio';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import type { Frame } from '../../src/protocol/frame-codec';
 
+export { concat } from '../support/chunking.mjs';
+
 /** A sine wave. */
 export function sine(hz: number, seconds: number, rate: number, amplitude = 0.5): Float32Array {
   const out = new Float32Array(Math.round(seconds * rate));
@@ -26,17 +28,6 @@ export function uploadFrames(mono: Float32Array, rate: number, options: { questi
   }
   frames.push(encodeTalAudio({ sampleRate: rate, sign: 3, order, question: options.question ?? '' }, new Int16Array(0)));
   return frames;
-}
-
-/** Concatenates byte arrays. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A reply frame, decoded, with the time (ms since the request was sent) its last byte arrived. */
