@@ -25,14 +25,23 @@ function buildReply(frameMs) {
   return { bytes: concat(parts), count };
 }
 
-/** The naive way: concatenate the buffered bytes with each chunk, then cut frames off the front. */
-class NaiveDecoder {
+/** What makes both naive decoders naive: a fresh array of the buffered bytes plus each chunk. */
+class NaiveBase {
   buf = new Uint8Array(0);
   text = new TextDecoder('utf-8', { fatal: true });
-  push(chunk) {
+  /** A new array: the buffered bytes, then `chunk`. */
+  join(chunk) {
     const joined = new Uint8Array(this.buf.length + chunk.length);
     joined.set(this.buf);
     joined.set(chunk, this.buf.length);
+    return joined;
+  }
+}
+
+/** The naive way: concatenate the buffered bytes with each chunk, then cut frames off the front. */
+class NaiveDecoder extends NaiveBase {
+  push(chunk) {
+    const joined = this.join(chunk);
     const out = [];
     let pos = 0;
     const v = new DataView(joined.buffer);
@@ -50,14 +59,9 @@ class NaiveDecoder {
 }
 
 /** The common naive JavaScript way: concatenate per chunk, then copy each frame out and the rest down (slice). */
-class NaiveSliceDecoder {
-  buf = new Uint8Array(0);
-  text = new TextDecoder('utf-8', { fatal: true });
+class NaiveSliceDecoder extends NaiveBase {
   push(chunk) {
-    const joined = new Uint8Array(this.buf.length + chunk.length);
-    joined.set(this.buf);
-    joined.set(chunk, this.buf.length);
-    this.buf = joined;
+    this.buf = this.join(chunk);
     const out = [];
     while (this.buf.length >= 8) {
       const v = new DataView(this.buf.buffer, this.buf.byteOffset);
