@@ -49,7 +49,11 @@ export interface JitterOptions {
   initialTargetMs?: number;
   /** Smallest depth the adaptive policy uses, in ms. Default 20. */
   minTargetMs?: number;
-  /** Largest depth the adaptive policy uses, in ms. Default 4000. */
+  /**
+   * Largest depth the adaptive policy uses (learned or grown within a reply), in ms. A stall longer
+   * than this is treated as an outage: it plays as an underrun rather than being paid for with a
+   * deeper start on every reply. Default 1000.
+   */
   maxTargetMs?: number;
   /**
    * What one underrun per minute of audio is worth in ms of added depth when the adaptive policy
@@ -72,6 +76,13 @@ export interface JitterOptions {
   smoothing?: number;
   /** Quantile of inter-arrival gaps the depth never goes below. Default 0.99. */
   gapQuantile?: number;
+  /**
+   * Least evidence, in ms of audio, that the gap-quantile floor is measured over: while the
+   * session's gap histogram holds less audio, the gaps of the audio not heard yet count as clean.
+   * So one long gap in a short first reply is an outlier, not the link's 99% quantile. Default
+   * 60000 (a minute).
+   */
+  minEvidenceMs?: number;
 }
 
 /** One frame handed to the playout: planar channels at the frame's own rate. */

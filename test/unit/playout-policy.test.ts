@@ -66,6 +66,49 @@ describe('adaptive policy', () => {
     expect(res[4]!.endDelayMs).toBeLessThan(400 + 100);
   });
 
+  it('one multi-second outage does not buy a seconds-deep buffer: the next clean reply starts within 500 ms', () => {
+    // The reliability tester's case: a 1 s reply (50 paced frames) that stalls 3 s after frame 15,
+    // then 2 s replies on a clean network. Before the fix the 3 s gap was the 99% quantile of the
+    // 49 gaps seen (their maximum) and became the floor: the next reply started ~2 s after its first
+    // byte. Bound: the cheapest underrun-free depth on that reply is just over the 300 ms queued
+    // when it stalled (waiting for more waits the stall out); widened by 1 + 0.5/1 after one reply
+    // that is ~450 ms, plus one frame (20 ms) and one render quantum (5.3 ms) of granularity.
+    for (const outputRate of [24000, 44100, 48000]) {
+      const trace: PlayoutTrace = { sampleRate: RATE, replies: [pacedReply(50, 300, 3000), ...Array.from({ length: 6 }, () => pacedReply(100, 1e9, 0))] };
+      const res = simulatePlayout(trace, { outputRate });
+      expect(res[0]!.underruns).toBe(1);
+      expect(res[1]!.targetMs).toBeLessThan(500);
+      expect(res[1]!.startDelayMs).toBeLessThan(500);
+      // The stalled reply leaves the history's doubt behind as clean replies accumulate.
+      for (let i = 2; i < res.length; i++) expect(res[i]!.startDelayMs).toBeLessThanOrEqual(res[i - 1]!.startDelayMs + 1);
+      for (const r of res.slice(1)) expect(r.underruns).toBe(0);
+    }
+    // A long reply with a 3 s stall late in it: the next clean replies start at once (< 50 ms).
+    const late = simulatePlayout({ sampleRate: RATE, replies: [pacedReply(500, 5000, 3000), pacedReply(100, 1e9, 0), pacedReply(100, 1e9, 0)] });
+    expect(late[1]!.startDelayMs).toBeLessThan(50);
+    expect(late[2]!.startDelayMs).toBeLessThan(50);
+  });
+
+  it('a consistently bad network still learns a deep buffer, capped at maxTargetMs', () => {
+    // Every reply stalls 800 ms: after the first, the depth covers it (>= 800 ms) and nothing underruns.
+    const bad = simulatePlayout({ sampleRate: RATE, replies: Array.from({ length: 6 }, () => pacedReply(500, 5000, 800)) });
+    expect(bad[0]!.underruns).toBe(1);
+    for (const r of bad.slice(1)) {
+      expect(r.underruns).toBe(0);
+      expect(r.targetMs).toBeGreaterThanOrEqual(800);
+      expect(r.targetMs).toBeLessThanOrEqual(1000);
+    }
+    // The depth never exceeds the cap, however many underruns a reply has (growth x1.2 each).
+    const d = new DelayManager({ initialTargetMs: 500 });
+    d.beginReply();
+    for (let i = 0; i < 20; i++) d.underrun();
+    expect(d.targetMs).toBe(1000);
+    const wide = new DelayManager({ initialTargetMs: 500, maxTargetMs: 4000 });
+    wide.beginReply();
+    for (let i = 0; i < 20; i++) wide.underrun();
+    expect(wide.targetMs).toBe(4000);
+  });
+
   it('tells a burst server from a paced one by measurement: bursts get a shallow buffer', () => {
     const burst = simulatePlayout({ sampleRate: RATE, replies: Array.from({ length: 4 }, () => burstReply(500)) });
     const paced = simulatePlayout({ sampleRate: RATE, replies: Array.from({ length: 4 }, () => pacedReply(500, 2000, 300)) });
