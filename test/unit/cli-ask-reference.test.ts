@@ -6,16 +6,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
 import { runCli } from '../../src/cli/run';
 import { runServe } from '../../src/cli/serve';
-import type { CliIO } from '../../src/cli/io';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { encodeTalAudio, readTalAudio } from '../../src/protocol/tal-audio';
 import { readWav } from '../../src/protocol/wav';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { concat } from './server-test-helpers';
+import { captureIO } from './cli-helpers';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fakeMic = path.join(root, 'test/fixtures/fake-mic-440hz.wav');
@@ -30,27 +29,6 @@ afterAll(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** The real outside world, with stdout and stderr captured as text. */
-function captureIO(): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const text = (d: string | Uint8Array) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
-  return {
-    stdout: { write: (d) => void (out += text(d)) },
-    stderr: { write: (d) => void (err += text(d)) },
-    stdin: (async function* () {})(),
-    fetch: (...a) => fetch(...a),
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-    openRead: () => {
-      throw new Error('not used');
-    },
-    writeFile: (p, d) => writeFile(p, d),
-    now: () => performance.now(),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 /** `talstream ask ARGS` through the CLI's own dispatcher. */
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {

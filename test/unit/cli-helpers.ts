@@ -1,5 +1,6 @@
-// An in-memory CliIO for running CLI commands inside tests (not a test file itself).
-import { readFile } from 'node:fs/promises';
+// CliIOs for running CLI commands inside tests: in memory, or the real outside world with the
+// output captured (not a test file itself).
+import { readFile, writeFile } from 'node:fs/promises';
 import type { CliIO } from '../../src/cli/io';
 import { concat } from './protocol-helpers';
 
@@ -42,3 +43,24 @@ export function memoryIO(opts: { stdin?: Uint8Array[]; files?: Record<string, Ui
 /** The JSON lines of a captured stdout. */
 export const jsonLines = (text: string): Record<string, any>[] =>
   text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+/** The real outside world (fetch, files, clock), with stdout and stderr captured as text. */
+export function captureIO(): CliIO & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const text = (d: string | Uint8Array) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
+  return {
+    stdout: { write: (d) => void (out += text(d)) },
+    stderr: { write: (d) => void (err += text(d)) },
+    stdin: (async function* () {})(),
+    fetch: (...a) => fetch(...a),
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+    openRead: () => {
+      throw new Error('not used');
+    },
+    writeFile: (p, d) => writeFile(p, d),
+    now: () => performance.now(),
+    out: () => out,
+    err: () => err,
+  };
+}

@@ -2,19 +2,19 @@
 // The SDK against demo/fastapi/app.py, a FastAPI server on the seed protocol run by uvicorn.
 // CI installs python3-fastapi and python3-uvicorn (.ci/run): without them this test FAILS, saying so.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run';
-import type { CliIO } from '../../src/cli/io';
 import { decodeFrames } from '../../src/protocol/frame-decoder';
 import { readTalAudio } from '../../src/protocol/tal-audio';
 import { readWav } from '../../src/protocol/wav';
 import { Resampler } from '../../src/dsp/resampler';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { concat, sine, uploadFrames } from './server-test-helpers';
+import { captureIO } from './cli-helpers';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright';
 import { chromiumLaunchOptions } from '../support/chromium.mjs';
@@ -72,26 +72,6 @@ afterAll(async () => {
   }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-function captureIO(): CliIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const text = (d: string | Uint8Array) => (typeof d === 'string' ? d : new TextDecoder().decode(d));
-  return {
-    stdout: { write: (d) => void (out += text(d)) },
-    stderr: { write: (d) => void (err += text(d)) },
-    stdin: (async function* () {})(),
-    fetch: (...a) => fetch(...a),
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-    openRead: () => {
-      throw new Error('not used');
-    },
-    writeFile: (p, d) => writeFile(p, d),
-    now: () => performance.now(),
-    out: () => out,
-    err: () => err,
-  };
-}
 
 describe('SDK against the FastAPI example server (uvicorn)', () => {
   it('talstream ask: the server hears 440 Hz for 3 s and echoes the exact uploaded samples', async () => {
