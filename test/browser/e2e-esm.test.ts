@@ -5,6 +5,7 @@
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import { analyseTone } from '../../src/server/tone-analysis';
+import { audibleSpan } from '../support/audible-span';
 import type * as TalStreamModule from '../../src/index';
 
 const ref = inject('refOrigin');
@@ -55,19 +56,6 @@ async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): 
   };
 }
 
-/** The span [first, last] of samples louder than `threshold`. */
-function audible(x: Float32Array, threshold = 0.02): { start: number; end: number } {
-  let start = -1;
-  let end = -1;
-  for (let i = 0; i < x.length; i++) {
-    if (Math.abs(x[i]!) > threshold) {
-      if (start < 0) start = i;
-      end = i;
-    }
-  }
-  return { start, end };
-}
-
 /** A button in the test page whose click (a real one, through userEvent) runs `fn`: a user gesture. */
 async function clickTo<T>(label: string, fn: () => Promise<T>): Promise<T> {
   const button = document.createElement('button');
@@ -84,16 +72,25 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/**
+ * A client of the reference server (burst pacing) on a fresh AudioContext, playing into a gain node
+ * that is tapped on its way to the speakers; all three are undone after the test.
+ */
+async function tappedClient() {
+  const ctx = new AudioContext();
+  cleanups.push(() => ctx.close());
+  const out = ctx.createGain();
+  out.connect(ctx.destination);
+  const client = createClient({ url: `${ref}/ask?pace=burst`, audioContext: ctx, destination: out });
+  cleanups.push(() => client.destroy());
+  const tap = await tapOutput(ctx, out);
+  cleanups.push(() => tap.stop());
+  return { ctx, client, tap };
+}
+
 describe('e2e from the ESM build: microphone -> reference server -> speakers', () => {
   it('the server hears the fake mic (440 Hz, as long as we held), the answer plays through to the end', async () => {
-    const ctx = new AudioContext();
-    cleanups.push(() => ctx.close());
-    const out = ctx.createGain();
-    out.connect(ctx.destination);
-    const client = createClient({ url: `${ref}/ask?pace=burst`, audioContext: ctx, destination: out });
-    cleanups.push(() => client.destroy());
-    const tap = await tapOutput(ctx, out);
-    cleanups.push(() => tap.stop());
+    const { ctx, client, tap } = await tappedClient();
 
     const mic = await clickTo('talk', async () => {
       await client.unlock();
@@ -133,7 +130,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     // What reached the speakers: the whole echo, at 440 Hz.
     await new Promise((r) => setTimeout(r, 150)); // the tap posts in 4096-sample blocks
     const heard = tap.take();
-    const span = audible(heard);
+    const span = audibleSpan(heard);
     expect(span.start).toBeGreaterThanOrEqual(0);
     const playedMs = ((span.end - span.start + 1) / ctx.sampleRate) * 1000;
     expect(Math.abs(playedMs - takeResult.durationMs)).toBeLessThan(60);
@@ -142,14 +139,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
   });
 
   it('ask with a WAV Blob: three tones come out of the speakers in order, without gaps', async () => {
-    const ctx = new AudioContext();
-    cleanups.push(() => ctx.close());
-    const out = ctx.createGain();
-    out.connect(ctx.destination);
-    const client = createClient({ url: `${ref}/ask?pace=burst`, audioContext: ctx, destination: out });
-    cleanups.push(() => client.destroy());
-    const tap = await tapOutput(ctx, out);
-    cleanups.push(() => tap.stop());
+    const { ctx, client, tap } = await tappedClient();
     await clickTo('unlock', () => client.unlock());
 
     const rate = 16000;
@@ -167,7 +157,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
 
     await new Promise((r) => setTimeout(r, 150));
     const heard = tap.take();
-    const span = audible(heard);
+    const span = audibleSpan(heard);
     const total = span.end - span.start + 1;
     expect(Math.abs((total / ctx.sampleRate) * 1000 - 1200)).toBeLessThan(40);
     const third = Math.round(total / 3);

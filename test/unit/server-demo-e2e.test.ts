@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromiumLaunchOptions } from '../support/chromium.mjs';
+import { installDemoTap } from '../support/demo-tap';
+import { audibleSpan } from '../support/audible-span';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
 import { analyseTone } from '../../src/server/tone-analysis';
 
@@ -38,28 +40,6 @@ afterEach(async () => {
   expect(pageErrors).toEqual([]);
 });
 
-/** Once the page built its client (first gesture), records what reaches its output node. */
-async function installTap(): Promise<void> {
-  await page.waitForFunction(() => (window as any).talstreamDemo?.output);
-  await page.evaluate(async () => {
-    const { context, output } = (window as any).talstreamDemo as { context: AudioContext; output: AudioNode };
-    const code = `class DemoTap extends AudioWorkletProcessor {
-      process(inputs) { const ch = inputs[0] && inputs[0][0]; if (ch) this.port.postMessage(ch.slice()); return true; }
-    }
-    registerProcessor('demo-tap', DemoTap);`;
-    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-    await context.audioWorklet.addModule(url);
-    const tap = new AudioWorkletNode(context, 'demo-tap', { channelCount: 1, channelCountMode: 'explicit' });
-    const blocks: Float32Array[] = [];
-    tap.port.onmessage = (e) => blocks.push(e.data);
-    const mute = context.createGain();
-    mute.gain.value = 0;
-    output.connect(tap);
-    tap.connect(mute).connect(context.destination);
-    (window as any).__tap = { blocks, rate: context.sampleRate };
-  });
-}
-
 /** The tapped output so far, and its sample rate. */
 async function tapped(): Promise<{ samples: Float32Array; rate: number }> {
   await page.waitForTimeout(100);
@@ -73,18 +53,6 @@ async function tapped(): Promise<{ samples: Float32Array; rate: number }> {
   return { samples: Float32Array.from(data, (v) => v / 32767), rate };
 }
 
-function audibleSpan(x: Float32Array, threshold = 0.02): { start: number; end: number } {
-  let start = -1;
-  let end = -1;
-  for (let i = 0; i < x.length; i++) {
-    if (Math.abs(x[i]!) > threshold) {
-      if (start < 0) start = i;
-      end = i;
-    }
-  }
-  return { start, end };
-}
-
 const text = (sel: string) => page.locator(sel).textContent().then((t) => t ?? '');
 const waitForStatus = (re: RegExp) =>
   page.waitForFunction((src) => new RegExp(src).test(document.getElementById('status')!.textContent ?? ''), re.source, { timeout: 20_000 });
@@ -96,7 +64,7 @@ describe('demo page, driven like a person', () => {
     const box = (await page.locator('#talk').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    await installTap();
+    await installDemoTap(page);
     // The first press also opens the microphone; the recording starts when the button says so.
     await page.waitForFunction(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
     const held0 = Date.now();

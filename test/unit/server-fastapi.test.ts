@@ -18,6 +18,7 @@ import { captureIO } from './cli-helpers';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright';
 import { chromiumLaunchOptions } from '../support/chromium.mjs';
+import { installDemoTap } from '../support/demo-tap';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const app = path.join(root, 'demo/fastapi/app.py');
@@ -145,21 +146,7 @@ describe('the browser client (script-tag build) against the FastAPI server', () 
       // The first gesture builds the page's client; then tap its output node.
       await page.locator('#typed').fill('');
       await page.setInputFiles('#wav', fakeMic);
-      await page.waitForFunction(() => (window as any).talstreamDemo?.output);
-      await page.evaluate(async () => {
-        const { context, output } = (window as any).talstreamDemo as { context: AudioContext; output: AudioNode };
-        const code = `class T extends AudioWorkletProcessor { process(i) { const c = i[0] && i[0][0]; if (c) this.port.postMessage(c.slice()); return true; } }
-          registerProcessor('fastapi-tap', T);`;
-        await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
-        const tap = new AudioWorkletNode(context, 'fastapi-tap', { channelCount: 1, channelCountMode: 'explicit' });
-        const blocks: Float32Array[] = [];
-        tap.port.onmessage = (e) => blocks.push(e.data);
-        const mute = context.createGain();
-        mute.gain.value = 0;
-        output.connect(tap);
-        tap.connect(mute).connect(context.destination);
-        (window as any).__tap = { blocks, rate: context.sampleRate };
-      });
+      await installDemoTap(page);
       await page.waitForFunction(() => /^Done: /.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
       expect(await page.locator('#question').textContent()).toBe('heard 3.0 s of 16 kHz audio, about 440 Hz');
       expect(await page.locator('#answer').textContent()).toBe('You said 3.0 seconds of sound. Here it is back.');
