@@ -13,9 +13,9 @@
  *   (Optional `smoothing` of the counts over neighbouring depths is off by default: on the shared
  *   traces it moved underruns from one network to another rather than removing them.)
  * - Floor: a high quantile (99%) of the inter-arrival gaps, in a histogram that decays per reply,
- *   so the buffer always covers the ordinary gaps of the link, whatever the stalls. The quantile is
- *   taken over at least a minute of audio (`minEvidenceMs`; audio not heard yet counts as clean
- *   gaps), so one outage early in a session is an outlier, not the link's ordinary jitter.
+ *   so the buffer always covers the ordinary gaps of the link, whatever the stalls. At least one
+ *   gap's weight must lie above it, so one outage early in a session (when 1% of the gaps is less
+ *   than one gap) is an outlier, not the link's ordinary jitter.
  * - Cap: `maxTargetMs` (1 s). A stall longer than that is an outage no reasonable buffer covers:
  *   it is played as an underrun, not paid for with seconds of delay on every later reply.
  * - Within a reply every underrun grows the depth (`underrunGrowth`), so a bad first reply does
@@ -28,6 +28,8 @@ const GAP_BIN_MS = 5;
 const GAP_BINS = 1000; // 0 .. 5 s
 const GAP_DECAY = 0.85; // per reply: about the last 6-7 replies weigh
 const GRID_RATIO = 1.08;
+/** Weight of gaps (decayed count) that must lie above the gap floor; see `gapQuantile`. */
+const MIN_TAIL_GAPS = 1;
 
 export class DelayManager {
   readonly policy: PlayoutPolicy;
@@ -37,16 +39,12 @@ export class DelayManager {
   private readonly growth: number;
   private readonly margin: number;
   private readonly gapQ: number;
-  /** The evidence window's minimum, in ms of audio (see `minEvidenceMs`). */
-  private readonly minEvidence: number;
   private readonly smoothing: number;
   private readonly grid: Float64Array;
   private readonly gridUnderruns: Float64Array;
   private readonly history: DelayHistory;
   private readonly gaps = new Float64Array(GAP_BINS);
   private gapTotal = 0;
-  /** Audio (ms) of the frames whose gaps the histogram holds, decayed like it. */
-  private gapAudioMs = 0;
   private learned: number;
   private current: number;
   private dirty = false;
@@ -64,7 +62,6 @@ export class DelayManager {
     this.growth = options.underrunGrowth ?? 1.2;
     this.margin = options.learningMargin ?? 0.5;
     this.gapQ = options.gapQuantile ?? 0.99;
-    this.minEvidence = Math.max(0, options.minEvidenceMs ?? 60000);
     this.smoothing = Math.max(0, Math.round(options.smoothing ?? 0));
     const n = Math.max(1, Math.floor(Math.log(this.maxTarget / this.minTarget) / Math.log(GRID_RATIO)) + 1);
     this.grid = new Float64Array(n);
@@ -106,7 +103,6 @@ export class DelayManager {
       const bin = Math.min(GAP_BINS - 1, Math.max(0, Math.floor((nowMs - this.lastArrival) / GAP_BIN_MS)));
       this.gaps[bin]! += 1;
       this.gapTotal += 1;
-      this.gapAudioMs += audioMs;
     }
     this.lastArrival = nowMs;
   }
@@ -121,7 +117,6 @@ export class DelayManager {
     if (this.history.end()) this.sessionReplies++;
     for (let i = 0; i < GAP_BINS; i++) this.gaps[i]! *= GAP_DECAY;
     this.gapTotal *= GAP_DECAY;
-    this.gapAudioMs *= GAP_DECAY;
     this.dirty = true;
     // Relearning replays every candidate depth (a few ms of work): spread it over render quanta.
     if (this.policy === 'adaptive' && this.history.replies > 0) this.pendingIndex = 0;
@@ -196,16 +191,15 @@ export class DelayManager {
   }
 
   /**
-   * Upper edge of the bin holding the 99% quantile of inter-arrival gaps (0 when none seen), over
-   * an evidence window of at least `minEvidence` of audio: while the histogram holds less, the
-   * gaps of the audio not heard yet count as clean (bin 0). A 99% quantile of 49 gaps is their
-   * maximum: without the window, one 3 s stall in a 1 s reply set a 3 s floor for the next reply.
+   * Upper edge of the bin holding the 99% quantile of inter-arrival gaps (0 when none seen), with
+   * at least one gap's weight left above it: a 99% quantile of fewer than 100 gaps would be their
+   * maximum, so one 3 s stall in a 1 s reply set a 3 s floor for the next reply. A long gap sets
+   * the floor only once it recurs (or is 1% of many gaps): an outlier is not the ordinary jitter.
    */
   gapQuantile(): number {
     if (this.gapTotal <= 0) return 0;
-    const prior = this.gapAudioMs < this.minEvidence ? ((this.minEvidence - this.gapAudioMs) * this.gapTotal) / Math.max(this.gapAudioMs, 1e-9) : 0;
-    const want = (this.gapTotal + prior) * this.gapQ;
-    let acc = prior;
+    const want = this.gapTotal - Math.max(this.gapTotal * (1 - this.gapQ), MIN_TAIL_GAPS);
+    let acc = 0;
     for (let i = 0; i < GAP_BINS; i++) {
       acc += this.gaps[i]!;
       if (acc >= want) return (i + 1) * GAP_BIN_MS;

@@ -76,13 +76,6 @@ export interface JitterOptions {
   smoothing?: number;
   /** Quantile of inter-arrival gaps the depth never goes below. Default 0.99. */
   gapQuantile?: number;
-  /**
-   * Least evidence, in ms of audio, that the gap-quantile floor is measured over: while the
-   * session's gap histogram holds less audio, the gaps of the audio not heard yet count as clean.
-   * So one long gap in a short first reply is an outlier, not the link's 99% quantile. Default
-   * 60000 (a minute).
-   */
-  minEvidenceMs?: number;
 }
 
 /** One frame handed to the playout: planar channels at the frame's own rate. */
