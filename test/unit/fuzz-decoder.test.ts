@@ -4,17 +4,10 @@
 // the reliability bench, which runs them on dist/).
 import { describe, expect, it } from 'vitest';
 import { TalStreamError } from '../../src/errors';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  FrameDecoder,
-  decodeFrames,
-  encodeFrame,
-  encodeTalAudio,
-  readTalAudio,
-} from '../../src/protocol/index';
+import { decodeFrames } from '../../src/protocol/index';
 import { fuzz, type FuzzCodec } from '../support/reply-fuzz.mjs';
+import { codec } from './fuzz-codec';
 
-const codec: FuzzCodec = { encodeTalAudio, encodeFrame, readTalAudio, decodeFrames, FrameDecoder, TalStreamError, DEFAULT_MAX_FRAME_BYTES };
 const DECODER_CODES = ['bad-header', 'bad-length', 'bad-payload', 'frame-too-large', 'truncated'];
 
 describe('fuzz: damaged replies through decodeFrames', () => {

@@ -6,17 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { TalStreamError } from '../../src/errors';
 import { PlayoutCore } from '../../src/playout/playout-core';
 import { newEventRecord } from '../../src/playout/playout-events';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  FrameDecoder,
-  decodeFrames,
-  encodeFrame,
-  encodeTalAudio,
-  readTalAudio,
-} from '../../src/protocol/index';
-import { buildReply, chunks, mutate, rng, source, type FuzzCodec } from '../support/reply-fuzz.mjs';
+import { decodeFrames, readTalAudio } from '../../src/protocol/index';
+import { buildReply, chunks, mutate, rng, source } from '../support/reply-fuzz.mjs';
+import { codec } from './fuzz-codec';
 
-const codec: FuzzCodec = { encodeTalAudio, encodeFrame, readTalAudio, decodeFrames, FrameDecoder, TalStreamError, DEFAULT_MAX_FRAME_BYTES };
 const RATES = [8000, 16000, 24000, 44100, 48000];
 const QUANTUM = 128;
 const FADE_MS = 5;
