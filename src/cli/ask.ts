@@ -7,11 +7,11 @@ import { FrameDecoder } from '../protocol/frame-decoder';
 import { readTalAudio, TAL_SAMPLE_RATE_MAX, TAL_SAMPLE_RATE_MIN } from '../protocol/tal-audio';
 import type { Frame } from '../protocol/frame-codec';
 import { readWav, writeWav } from '../protocol/wav';
-import { Resampler } from '../dsp/resampler';
 import { numberOption, parseCommandArgs, UsageError } from './args';
 import type { CliCommand } from './command';
 import { encodeRequestFrames } from './encode';
 import type { CliIO } from './io';
+import { resampleAll } from './resample-all';
 
 const usage = `usage: talstream ask --url URL [--wav in.wav] [--question TEXT] [--out reply.wav] [options]
 
@@ -196,16 +196,6 @@ async function readReply(res: Response, t0: number, io: CliIO, out: string | und
     return 1;
   }
   return 0;
-}
-
-function resampleAll(samples: Float32Array, from: number, to: number): Float32Array {
-  const r = new Resampler(from, to);
-  const a = r.process(samples);
-  const b = r.flush();
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** `code at byte N: message` for TalStreamErrors, the message otherwise. */

@@ -1,10 +1,10 @@
 // `talstream encode --wav in.wav`: a WAV file -> a TALAudio request body (frames on stdout or --out).
-import { Resampler } from '../dsp/resampler';
 import { encodeTalAudio, TAL_SAMPLE_RATE_MAX, TAL_SAMPLE_RATE_MIN } from '../protocol/tal-audio';
 import { readWav } from '../protocol/wav';
 import { numberOption, parseCommandArgs, UsageError } from './args';
 import type { CliCommand } from './command';
 import type { CliIO } from './io';
+import { resampleAll } from './resample-all';
 
 const usage = `usage: talstream encode --wav in.wav [options] > frames.bin
 
@@ -61,19 +61,6 @@ export function encodeRequestFrames(opts: {
   return frames;
 }
 
-/** Resamples every channel from `from` to `to` Hz. */
-function resample(channels: Float32Array[], from: number, to: number): Float32Array[] {
-  return channels.map((c) => {
-    const r = new Resampler(from, to);
-    const head = r.process(c);
-    const tail = r.flush();
-    const out = new Float32Array(head.length + tail.length);
-    out.set(head);
-    out.set(tail, head.length);
-    return out;
-  });
-}
-
 async function writeAll(io: CliIO, frames: Uint8Array[], out: string | undefined): Promise<void> {
   if (out !== undefined) {
     const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
@@ -121,7 +108,7 @@ const encode: CliCommand = {
       sampleRate = wav.sampleRate;
       source = `${(channels[0]!.length / sampleRate).toFixed(3)} s of ${sampleRate} Hz ${wav.format} audio, ${channels.length} channel(s)`;
       if (!values['keep-rate'] && sampleRate !== rate) {
-        channels = resample(channels, sampleRate, rate);
+        channels = channels.map((c) => resampleAll(c, sampleRate, rate));
         source += `, resampled to ${rate} Hz`;
         sampleRate = rate;
       }
