@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { TalStreamError } from '../../src/errors';
 import { FrameDecoder, decodeFrames, encodeFrame, type Frame } from '../../src/protocol/index';
-import { concat, decodeChunks, rawFrame } from './protocol-helpers';
+import { caught, concat, decodeChunks, rawFrame } from './protocol-helpers';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-
-/** Runs `fn` and returns the TalStreamError it throws (fails the test if it throws nothing or something else). */
-function caught(fn: () => unknown): TalStreamError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TalStreamError);
-    return e as TalStreamError;
-  }
-  throw new Error('expected a TalStreamError, nothing was thrown');
-}
 
 async function collect(source: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>, opts = {}) {
   const frames: Frame[] = [];

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { TalStreamError } from '../../src/errors';
 import { FrameDecoder, type Frame } from '../../src/protocol/index';
 
 export { concat, randomSplit, rng } from '../support/chunking.mjs';
@@ -14,6 +16,17 @@ export const vectorsDir = path.join(sharedDir, 'protocol/vectors');
 export const talwirePy = path.join(sharedDir, 'protocol/talwire.py');
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Runs `fn` and returns the TalStreamError it throws (fails the test if it throws nothing or something else). */
+export function caught(fn: () => unknown): TalStreamError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TalStreamError);
+    return e as TalStreamError;
+  }
+  throw new Error('expected a TalStreamError, nothing was thrown');
+}
 
 /** Decodes all chunks then ends the stream. */
 export function decodeChunks(chunks: Uint8Array[], opts?: { maxFrameBytes?: number }): Frame[] {

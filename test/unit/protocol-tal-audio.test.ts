@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { TalStreamError } from '../../src/errors';
 import {
   TAL_AUDIO_DEFAULTS,
   encodeJsonFrame,
@@ -12,17 +11,7 @@ import {
   encodeFrame,
   type Frame,
 } from '../../src/protocol/index';
-import { concat, decodeChunks, sha256, talwirePy } from './protocol-helpers';
-
-function caught(fn: () => unknown): TalStreamError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TalStreamError);
-    return e as TalStreamError;
-  }
-  throw new Error('expected a TalStreamError, nothing was thrown');
-}
+import { caught, concat, decodeChunks, sha256, talwirePy } from './protocol-helpers';
 
 const one = (bytes: Uint8Array): Frame => decodeChunks([bytes])[0]!;
 function le16(values: number[]): Uint8Array {

@@ -1,19 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TalStreamError } from '../../src/errors';
 import { readWav, writeWav, type WavFormat } from '../../src/protocol/index';
-import { repoRoot } from './protocol-helpers';
-
-function caught(fn: () => unknown): TalStreamError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TalStreamError);
-    return e as TalStreamError;
-  }
-  throw new Error('expected a TalStreamError, nothing was thrown');
-}
+import { caught, repoRoot } from './protocol-helpers';
 
 /** Values every format represents exactly: k / 2^15 in [-1, 1). */
 const exact = [0, 0.5, -0.5, -1, 32767 / 32768, -1 / 32768, 0.25, 1 / 32768];
