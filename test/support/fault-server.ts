@@ -64,6 +64,17 @@ function setU32(b: Uint8Array, at: number, v: number): void {
   new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at, v, true);
 }
 
+/** A frame of header text `json` (sent as is, even if it is no valid header) and `payload`. */
+function rawFrame(json: string, payload: Uint8Array): Uint8Array {
+  const hb = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + hb.length + payload.length);
+  setU32(out, 0, out.length);
+  setU32(out, 4, hb.length);
+  out.set(hb, 8);
+  out.set(payload, 8 + hb.length);
+  return out;
+}
+
 /** Frame `i` of the reply, damaged according to `fault` when `i` is the fault index. */
 function frameBytes(i: number, n: number, rate: number, samples: number, fault: string, isFault: boolean, id: string, origin: string): Uint8Array {
   const pcm = faultReplySamples(i, samples, rate);
@@ -72,28 +83,12 @@ function frameBytes(i: number, n: number, rate: number, samples: number, fault: 
     const json = JSON.stringify(header(i, n, rate, { url: `${origin}/never?id=${encodeURIComponent(id)}`, answer: `<img src=x onerror="window.__pwned=1">w${i + 1} ` }))
       .replace(/^\{/, '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "prototype": {"polluted": "yes"}, ');
     const good = encodeTalAudio(header(i, n, rate, {}), pcm);
-    const h = new DataView(good.buffer).getUint32(4, true);
-    const payload = good.subarray(8 + h);
-    const headerBytes = new TextEncoder().encode(json);
-    const out = new Uint8Array(8 + headerBytes.length + payload.length);
-    setU32(out, 0, out.length);
-    setU32(out, 4, headerBytes.length);
-    out.set(headerBytes, 8);
-    out.set(payload, 8 + headerBytes.length);
-    return out;
+    return rawFrame(json, good.subarray(8 + new DataView(good.buffer).getUint32(4, true)));
   }
   if (!isFault) return encodeTalAudio(header(i, n, rate, {}), pcm);
   const good = encodeTalAudio(header(i, n, rate, {}), pcm);
   const payload = good.subarray(8 + new DataView(good.buffer).getUint32(4, true));
-  const raw = (json: string) => {
-    const hb = new TextEncoder().encode(json);
-    const out = new Uint8Array(8 + hb.length + payload.length);
-    setU32(out, 0, out.length);
-    setU32(out, 4, hb.length);
-    out.set(hb, 8);
-    out.set(payload, 8 + hb.length);
-    return out;
-  };
+  const raw = (json: string) => rawFrame(json, payload);
   const withFields = (fields: Record<string, unknown>) => encodeFrame({ audioType: 'int16', bitDepth: 16, channels: 1, ...header(i, n, rate, fields) }, payload);
   switch (fault) {
     case 'not-object':
