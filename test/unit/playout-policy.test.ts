@@ -70,9 +70,10 @@ describe('adaptive policy', () => {
     // The reliability tester's case: a 1 s reply (50 paced frames) that stalls 3 s after frame 15,
     // then 2 s replies on a clean network. Before the fix the 3 s gap was the 99% quantile of the
     // 49 gaps seen (their maximum) and became the floor: the next reply started ~2 s after its first
-    // byte. Bound: the cheapest underrun-free depth on that reply is just over the 300 ms queued
-    // when it stalled (waiting for more waits the stall out); widened by 1 + 0.5/1 after one reply
-    // that is ~450 ms, plus one frame (20 ms) and one render quantum (5.3 ms) of granularity.
+    // byte. Bound: the cheapest underrun-free depth on that reply is the first candidate (8% grid)
+    // over the 300 ms queued when it stalled, 319 ms (waiting for more waits the stall out); widened
+    // by 1 + 0.5/1 after one reply: 479 ms. Paced, that is 24 frames queued, the last arriving at
+    // 460 ms, plus at most one render quantum (5.3 ms): under 500 ms. The cap (1000 ms) bounds any case.
     for (const outputRate of [24000, 44100, 48000]) {
       const trace: PlayoutTrace = { sampleRate: RATE, replies: [pacedReply(50, 300, 3000), ...Array.from({ length: 6 }, () => pacedReply(100, 1e9, 0))] };
       const res = simulatePlayout(trace, { outputRate });
