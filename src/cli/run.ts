@@ -8,16 +8,10 @@ import * as registered from './registry';
 /** Every registered command by name. */
 export const commands: Readonly<Record<string, CliCommand>> = registered;
 
-/** Commands documented by talstream that a build may lack (added by their own issue). */
-const PLANNED: Record<string, string> = {
-  ask: 'POST a WAV to a server as TALAudio frames and play back / save the streamed reply',
-  serve: 'run the local reference server',
-};
-
 function mainUsage(): string {
-  const names = [...new Set([...Object.keys(commands), ...Object.keys(PLANNED)])];
+  const names = Object.keys(commands);
   const width = Math.max(...names.map((n) => n.length));
-  const lines = names.map((n) => `  ${n.padEnd(width)}  ${commands[n]?.summary ?? `${PLANNED[n]} (not available in this build)`}`);
+  const lines = names.map((n) => `  ${n.padEnd(width)}  ${commands[n]!.summary}`);
   return `usage: talstream <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`talstream <command> --help\` for a command's options.\n`;
 }
 
@@ -34,10 +28,6 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // Own properties only: `talstream __proto__` must not find Object.prototype.
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    if (Object.hasOwn(PLANNED, name)) {
-      await io.stderr.write(`error: \`talstream ${name}\` is not available in this build\n`);
-      return 1;
-    }
     await io.stderr.write(`error: unknown command "${name}"\n\n${mainUsage()}`);
     return 2;
   }
