@@ -9,7 +9,14 @@ import type { JitterOptions, PlayoutPolicy, ResamplerFactory } from './types';
 
 /** An arrival trace: `atMs` relative to each reply's first frame; replies are consecutive answers. */
 export interface PlayoutTrace {
+  /** Sample rate of the traced frames, Hz (`samples` are counted at this rate). */
   sampleRate: number;
+  /**
+   * The replies of one session, in order. `arrivals`: one entry per frame, in arrival order;
+   * `atMs` is when the frame arrived, ms after the reply's first frame (so the first is usually 0);
+   * `samples` is the frame's audio length in samples at `sampleRate`. A reply without arrivals is
+   * skipped (it gets no result).
+   */
   replies: { arrivals: { atMs: number; samples: number }[] }[];
 }
 
@@ -17,7 +24,7 @@ export interface PlayoutTrace {
 export interface SimulatePlayoutOptions {
   /** Output rate of the simulated context. Default: the trace's rate. */
   outputRate?: number;
-  /** Policy (baselines are options of the same core). Default `'adaptive'`. */
+  /** Policy (baselines are options of the same core). Default: `jitter.policy`, else `'adaptive'`. */
   policy?: PlayoutPolicy;
   /** Other jitter tuning. */
   jitter?: JitterOptions;
@@ -33,7 +40,9 @@ export interface SimulatedReply {
   startDelayMs: number;
   /** Last sample played minus (first arrival + the reply's audio length), ms. */
   endDelayMs: number;
+  /** Underruns during this reply (the buffer ran dry after the reply had started). */
   underruns: number;
+  /** Silence those underruns caused, ms. */
   underrunMs: number;
   /** The target depth the policy had when the reply began, ms. */
   targetMs: number;

@@ -104,13 +104,17 @@ export type PlayoutEventType = 'audio-start' | 'underrun' | 'resume' | 'ended';
 
 /** One event, filled into a caller-owned record so that polling allocates nothing. */
 export interface PlayoutEventRecord {
+  /** What happened. */
   type: PlayoutEventType;
+  /** The reply it happened to (the id given to the core with its frames). */
   replyId: number;
   /** Index of the sample, inside the render quantum that raised it, where the event happened. */
   atSample: number;
-  /** For `ended`: the final position. */
+  /** For `ended`: the final position: `order` of the frame heard last (see {@link PlayedPosition}). */
   order: number;
+  /** For `ended`: samples of that frame that were heard, at the frame's own rate. */
   sampleOffset: number;
+  /** For `ended`: ms of the reply's audio that were played. */
   playedMs: number;
   /** For `ended`: underruns during this reply. */
   underruns: number;
