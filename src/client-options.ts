@@ -1,5 +1,6 @@
 // The public options and events of the client (kept apart so client.ts holds behaviour only).
 import type { ContextState } from './audio/context';
+import type { EndOfTurnSource, VadOptions } from './capture/vad';
 import type { JitterOptions, PlayerStats } from './playout/player';
 import type { TalStreamError } from './errors';
 import type { RetryOptions } from './transport/retry';
@@ -82,6 +83,16 @@ export interface AskOptions {
   responseType?: 'audio' | 'json';
   /** Upload a file or buffer at its own sample rate instead of resampling to `sampleRate`. */
   keepRate?: boolean;
+  /**
+   * A MediaStream's turn ends when the built-in energy detector hears the end of speech (`true` =
+   * defaults, or {@link VadOptions}: threshold, hangover, pre-roll...). Only live sources (a
+   * MediaStream) use it; a Take has its own.
+   */
+  vad?: boolean | VadOptions;
+  /** A MediaStream's turn ends when this source fires (e.g. @ricky0123/vad-web's onSpeechEnd). Live sources only. */
+  endOfTurn?: EndOfTurnSource;
+  /** A MediaStream's turn ends after this much audio, ms (default 300000). Live sources only. */
+  maxDurationMs?: number;
 }
 
 /** Events of the client itself (each reply has its own). */

@@ -3,6 +3,7 @@
 import { AudioContextHost, type ContextState } from './audio/context';
 import { Microphone, type MicrophoneOptions } from './capture/microphone';
 import { toFrameStream, type AudioSource } from './capture/sources';
+import type { Take } from './capture/take';
 import type { AskOptions, ClientEvents, ClientOptions } from './client-options';
 import { Emitter } from './emitter';
 import { TalStreamError } from './errors';
@@ -127,7 +128,8 @@ export class TalStreamClient extends Emitter<ClientEvents> {
   /**
    * Sends `audio` (a take, a WAV Blob/File/ArrayBuffer/Uint8Array, an AudioBuffer,
    * `{samples, sampleRate}`, a MediaStream, or `null` with `options.question`) and returns the
-   * {@link Reply} at once. A reply still playing is interrupted (or queued behind, with
+   * {@link Reply} at once. A MediaStream's turn ends when its tracks end, by `options.vad`,
+   * `endOfTurn` or `maxDurationMs`, or with `reply.endTurn()`. A reply still playing is interrupted (or queued behind, with
    * `onNewAsk: 'queue'`). Failures (bad arguments, a destroyed client) arrive as the reply's
    * `error` event and rejected `done`, never as a throw.
    */
@@ -143,6 +145,10 @@ export class TalStreamClient extends Emitter<ClientEvents> {
     if (previous && !problem) gate = (this.options.onNewAsk ?? 'interrupt') === 'queue' ? previous.done : previous.interrupt();
     let fetchAt: number | undefined;
     let bodyEndAt: number | undefined;
+    // reply.endTurn() may come before the take exists (worklet loading, a queued ask): remember it.
+    let take: Take | null = null;
+    let turnEnded = false;
+    const endTake = (t: Take) => void t.stop().catch(() => {});
     const reply = new Reply({
       responseType,
       clock: this.clock,
@@ -156,9 +162,16 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       audioClock:
         this.options.player && typeof this.options.player !== 'function' ? undefined : { now: () => (this.playerCtx?.currentTime ?? 0) * 1000 },
       requestSentAt: () => (fetchAt === undefined ? undefined : Math.max(fetchAt, bodyEndAt ?? fetchAt)),
+      endTurn: () => {
+        turnEnded = true;
+        if (take) endTake(take);
+      },
       request: async (signal) => {
         if (problem) throw problem;
-        const frames = this.requestFrames(audio, options, responseType, signal);
+        const frames = this.requestFrames(audio, options, responseType, signal, (t) => {
+          take = t;
+          if (turnEnded) endTake(t);
+        });
         const fetchImpl = this.options.fetch ?? globalThis.fetch.bind(globalThis);
         const post = (body: AsyncIterable<Uint8Array>) =>
           postFrames({
@@ -214,7 +227,13 @@ export class TalStreamClient extends Emitter<ClientEvents> {
     return this.destroyP;
   }
 
-  private requestFrames(audio: AudioSource | null, options: AskOptions, responseType: string, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  private requestFrames(
+    audio: AudioSource | null,
+    options: AskOptions,
+    responseType: string,
+    signal: AbortSignal,
+    onTake: (take: Take) => void,
+  ): AsyncIterable<Uint8Array> {
     const frames = toFrameStream(audio, {
       sampleRate: this.options.sampleRate ?? 16000,
       audioType: this.options.audioType ?? 'int16',
@@ -224,6 +243,10 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       context: this.sourceContext(audio, responseType),
       workletUrl: this.options.workletUrl,
       signal,
+      vad: options.vad,
+      endOfTurn: options.endOfTurn,
+      maxDurationMs: options.maxDurationMs,
+      onTake,
     });
     // A take recorded before the ask carries its own (often empty) question: add the typed one.
     return options.question ? withQuestion(frames, options.question) : frames;

@@ -39,6 +39,8 @@ export interface ReplyInit {
    * body), for `firstByteMs`; default: when the request was started.
    */
   requestSentAt?: () => number | undefined;
+  /** Ends the take being sent (see {@link Reply.endTurn}). */
+  endTurn?: () => void;
 }
 
 const NOTHING_PLAYED: PlayedPosition = Object.freeze({ order: 0, sampleOffset: 0, playedMs: 0 });
@@ -167,6 +169,11 @@ export class Reply implements AsyncIterable<ReplyEvent> {
       return position;
     })();
     return this.interruptP;
+  }
+
+  /** Ends the user's turn, not the reply: the take being sent (e.g. a MediaStream's, whose track may never end) stops, its last frame goes out, the answer follows. */
+  endTurn(): void {
+    this.init.endTurn?.();
   }
 
   /**

@@ -1,6 +1,7 @@
 // Public types of the client and its replies. Kept apart from the implementation so that the
 // declarations an app reads (options, events, summary) sit in one place.
 import type { TalStreamError } from './errors';
+import type { PlayedPosition } from './playout/types';
 
 /** A monotonic millisecond clock; injectable so tests control time. Default: `performance.now()`. */
 export interface Clock {
@@ -13,18 +14,10 @@ export type HeadersOption =
   | Record<string, string>
   | (() => Record<string, string> | Promise<Record<string, string>>);
 
-/** How the request body is uploaded: see the capture/upload docs. */
-export type UploadMode = 'auto' | 'stream' | 'buffered';
-
-/** Exactly how much of a reply was heard when it was cut. */
-export interface PlayedPosition {
-  /** `order` of the frame that was playing (0 when nothing had played yet). */
-  order: number;
-  /** Samples of that frame played, at the frame's own sample rate. */
-  sampleOffset: number;
-  /** Milliseconds of this reply's audio played in total. */
-  playedMs: number;
-}
+// Defined once where they belong (the upload, the playout) and named here too, so the client's
+// declarations and index.ts see one type each (two copies became `UploadMode$1` in the .d.ts).
+export type { UploadMode } from './transport/upload';
+export type { PlayedPosition } from './playout/types';
 
 /**
  * What a Reply needs from an audio output. talstream's `Player` implements it; an app may pass

@@ -7,7 +7,8 @@ import { TalStreamError } from '../errors';
 import { Resampler } from '../dsp/resampler';
 import { isRiffWave, readWav } from '../protocol/wav';
 import { CaptureNode } from './capture-node';
-import { Take, type TakeOptions } from './take';
+import { Take } from './take';
+import type { EndOfTurnSource, VadOptions } from './vad';
 
 /** Audio to send. `null` sends only the question (a typed query). */
 export type AudioSource =
@@ -43,6 +44,20 @@ export interface FrameStreamOptions {
   workletUrl?: string;
   /** Aborting stops the frames with an `aborted` TalStreamError (a live source stops capturing). */
   signal?: AbortSignal;
+  /**
+   * End of turn of a live source (MediaStream) by the built-in energy detector (true = defaults)
+   * or {@link VadOptions} (as a Take's `vad`). Other sources ignore it.
+   */
+  vad?: boolean | VadOptions;
+  /** End of turn of a live source from outside (e.g. @ricky0123/vad-web's onSpeechEnd). Other sources ignore it. */
+  endOfTurn?: EndOfTurnSource;
+  /** A live source stops itself after this much audio, ms (default 300000). Other sources ignore it. */
+  maxDurationMs?: number;
+  /**
+   * Called with the take the frames come from as soon as it exists (every source), e.g. to end a
+   * live source's turn with `take.stop()`.
+   */
+  onTake?: (take: Take) => void;
 }
 
 function isTake(s: unknown): s is Take {
@@ -125,7 +140,7 @@ function takeFromAudioBuffer(buffer: AudioBuffer, opts: FrameStreamOptions): Tak
 export async function recordMediaStream(
   context: BaseAudioContext,
   stream: MediaStream,
-  opts: Omit<FrameStreamOptions, 'context' | 'keepRate'> & Pick<TakeOptions, 'vad' | 'endOfTurn' | 'maxDurationMs'> = {},
+  opts: Omit<FrameStreamOptions, 'context' | 'keepRate' | 'onTake'> = {},
 ): Promise<Take> {
   if (typeof (context as AudioContext).createMediaStreamSource !== 'function') {
     throw new TalStreamError('bad-argument', 'a MediaStream source needs an AudioContext in `context`');
@@ -138,30 +153,38 @@ export async function recordMediaStream(
   const onEnded = () => {
     if (tracks.every((t) => t.readyState === 'ended')) void take.end('source-ended');
   };
-  const take: Take = new Take(
-    {
-      sampleRate: capture.sampleRate,
-      frameMs: (capture.chunkSamples / capture.sampleRate) * 1000,
-      audioType: opts.audioType,
-      question: opts.question,
-      fields: opts.fields,
-      signal: opts.signal,
-      vad: opts.vad,
-      endOfTurn: opts.endOfTurn,
-      maxDurationMs: opts.maxDurationMs,
-    },
-    {
-      stop: async () => {
-        await started;
-        await capture.stop();
+  const release = () => {
+    for (const t of tracks) t.removeEventListener('ended', onEnded);
+    source.disconnect();
+    capture.destroy();
+  };
+  let take: Take;
+  try {
+    take = new Take(
+      {
+        sampleRate: capture.sampleRate,
+        frameMs: (capture.chunkSamples / capture.sampleRate) * 1000,
+        audioType: opts.audioType,
+        question: opts.question,
+        fields: opts.fields,
+        signal: opts.signal,
+        vad: opts.vad,
+        endOfTurn: opts.endOfTurn,
+        maxDurationMs: opts.maxDurationMs,
       },
-      release: () => {
-        for (const t of tracks) t.removeEventListener('ended', onEnded);
-        source.disconnect();
-        capture.destroy();
+      {
+        stop: async () => {
+          await started;
+          await capture.stop();
+        },
+        release,
       },
-    },
-  );
+    );
+  } catch (e) {
+    // Bad take options (maxDurationMs, vad): release the capture built for it.
+    release();
+    throw e;
+  }
   for (const t of tracks) t.addEventListener('ended', onEnded);
   capture.onChunk = (samples) => take.write(samples);
   const started = capture.start();
@@ -205,8 +228,12 @@ export async function* toFrameStream(source: AudioSource, opts: FrameStreamOptio
   } else if (isMediaStream(source)) {
     if (!opts.context) throw new TalStreamError('bad-argument', 'a MediaStream source needs `context` (an AudioContext)');
     take = await recordMediaStream(opts.context, source, opts);
+  } else if (source instanceof Float32Array) {
+    // Guessing a rate would send audio at the wrong pitch and speed: ask for it instead.
+    throw new TalStreamError('bad-argument', 'a bare Float32Array has no sample rate: pass `{ samples, sampleRate }` instead');
   } else {
     throw new TalStreamError('bad-argument', 'unknown audio source: expected a Take, Blob, ArrayBuffer, Uint8Array, AudioBuffer, {samples, sampleRate}, MediaStream or null');
   }
+  opts.onTake?.(take);
   yield* fromTake(take, opts.signal);
 }

@@ -11,7 +11,11 @@ import { TalStreamError } from '../errors';
 import { FramePump } from './frame-pump';
 import { httpError } from './response';
 
-/** How the request body is sent. */
+/**
+ * How the request body is sent: `'stream'` (frames leave while the user speaks; Chromium over
+ * HTTP/2 only), `'buffered'` (one body after the take ends; works everywhere) or `'auto'` (stream
+ * where possible, else, or when the streaming fetch rejects, send everything buffered).
+ */
 export type UploadMode = 'auto' | 'stream' | 'buffered';
 
 /** lib.dom's RequestInit lacks `duplex` (needed for a ReadableStream body). */

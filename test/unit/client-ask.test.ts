@@ -135,6 +135,15 @@ describe('client.ask', () => {
     expect(sent.length).toBe(0);
   });
 
+  it('a bare Float32Array (no sample rate) fails with bad-argument naming the fix; nothing is sent', async () => {
+    const { fetch, sent } = fakeFetch(() => ok(tal(1)));
+    const client = createClient({ url: '/ask', fetch, upload: 'buffered', player: new FakePlayer('auto') });
+    const done = client.ask(new Float32Array(320) as never).done;
+    await expect(done).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(done).rejects.toThrow(/\{ samples, sampleRate \}/);
+    expect(sent.length).toBe(0);
+  });
+
   it('HTTP errors reach the reply with status and body', async () => {
     const { fetch } = fakeFetch(() => new Response('{"detail":"no audio"}', { status: 422, headers: { 'content-type': 'application/json' } }));
     const client = createClient({ url: '/ask', fetch, upload: 'buffered', player: new FakePlayer('auto') });
