@@ -1,8 +1,12 @@
 // Registers 'talstream-playback': runs the pure PlayoutCore (src/playout) on the audio clock.
-// Frames come as transferred Float32Arrays and are acknowledged; events (audio-start, underrun,
-// resume, ended) are posted when they happen; stats at most every statsIntervalMs (default 100 ms).
-// process() allocates nothing in steady state: the core renders in place and events are polled
-// into one reusable record (only the rare event/stats messages allocate).
+// Frames come from a SharedArrayBuffer ring (cross-origin isolated pages; drained at the start of
+// every quantum and before every command) or as transferred Float32Arrays; only acked commands
+// and failures are answered. Events (audio-start, underrun, resume, ended) are posted when they
+// happen; stats at most every statsIntervalMs (default 100 ms). process() allocates nothing in
+// steady state: the core renders in place, events are polled into one reusable record, an empty
+// ring is one Atomics.load (a frame read from it is copied out: one allocation per frame, as a
+// message would be).
+import { FrameRing, RING_BEGIN, RING_END, type RingRecordType, type RingSink } from '../src/playout/frame-ring';
 import { PlayoutCore } from '../src/playout/playout-core';
 import { newEventRecord } from '../src/playout/playout-events';
 import {
@@ -27,13 +31,33 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   private pcmFill = 0;
   private pcmStartMs = 0;
   private pcmDropped = 0;
+  private readonly ring: FrameRing | null;
+  private readonly sink: RingSink;
+  /** seq of the last command handled: ring records written after a later message wait for it. */
+  private seenSeq = 0;
 
   constructor(options: { processorOptions?: PlaybackProcessorOptions }) {
     super(options);
     const o = options.processorOptions ?? { channels: 1 };
     this.core = new PlayoutCore({ sampleRate, channels: o.channels, jitter: o.jitter, volume: o.volume, fadeMs: o.fadeMs });
     this.statsEveryMs = o.statsIntervalMs ?? 100;
+    this.ring = o.ring ? new FrameRing(o.ring) : null;
+    this.sink = { record: (type, replyId, order, rate, channels) => this.ringRecord(type, replyId, order, rate, channels) };
     this.port.onmessage = (e: MessageEvent<PlaybackCommand>) => this.command(e.data);
+  }
+
+  /** One record of the ring: the same three operations as the quiet begin/frame/end commands. */
+  private ringRecord(type: RingRecordType, replyId: number, order: number, rate: number, channels: Float32Array[] | null): void {
+    try {
+      if (type === RING_BEGIN) this.core.begin(replyId);
+      else if (type === RING_END) this.core.end(replyId);
+      else {
+        const result = this.core.push({ channels: channels!, sampleRate: rate, order }, replyId, currentTime * 1000);
+        if (result === 'overflow') this.post({ type: 'refused', replyId, order, result });
+      }
+    } catch (err) {
+      this.post({ type: 'refused', replyId, order, error: describe(err) });
+    }
   }
 
   private post(msg: PlaybackMessage): void {
@@ -41,20 +65,28 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   }
 
   private command(cmd: PlaybackCommand): void {
+    // What the main thread put in the ring before posting this command comes first. (seq 0: the
+    // unordered recycling of tap buffers.)
+    if (cmd.seq > 0) {
+      if (this.ring) this.ring.read(this.sink, cmd.seq - 1);
+      this.seenSeq = cmd.seq;
+    }
+    const quiet = 'quiet' in cmd && cmd.quiet === true;
     try {
       switch (cmd.type) {
         case 'begin':
           this.core.begin(cmd.replyId);
-          this.post({ type: 'ack', seq: cmd.seq });
+          if (!quiet) this.post({ type: 'ack', seq: cmd.seq });
           break;
         case 'frame': {
           const result = this.core.push(cmd, cmd.replyId, currentTime * 1000);
-          this.post({ type: 'ack', seq: cmd.seq, result });
+          if (!quiet) this.post({ type: 'ack', seq: cmd.seq, result });
+          else if (result === 'overflow') this.post({ type: 'refused', replyId: cmd.replyId, order: cmd.order, result });
           break;
         }
         case 'end':
           this.core.end(cmd.replyId);
-          this.post({ type: 'ack', seq: cmd.seq });
+          if (!quiet) this.post({ type: 'ack', seq: cmd.seq });
           break;
         case 'interrupt': {
           const position = this.core.interrupt();
@@ -86,7 +118,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
           break;
       }
     } catch (err) {
-      this.post({ type: 'ack', seq: cmd.seq, error: err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err) });
+      if (quiet) this.post({ type: 'refused', replyId: 'replyId' in cmd ? cmd.replyId : 0, order: 'order' in cmd ? cmd.order : 0, error: describe(err) });
+      else this.post({ type: 'ack', seq: cmd.seq, error: describe(err) });
     }
   }
 
@@ -123,6 +156,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     if (!this.alive) return false;
     const out = outputs[0];
     if (!out || out.length === 0) return true;
+    if (this.ring) this.ring.read(this.sink, this.seenSeq);
     const nowMs = currentTime * 1000;
     this.core.render(out, nowMs);
     if (this.pcmOn) this.tapPcm(out[0]!, nowMs);
@@ -152,6 +186,10 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     }
     return true;
   }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
 }
 
 registerProcessor(PLAYBACK_PROCESSOR, PlaybackProcessor);

@@ -1,7 +1,12 @@
 /**
  * Messages between the main-thread Player and the 'talstream-playback' AudioWorklet processor.
- * Data messages carry transferred buffers and are acknowledged (`ack` with the same `seq`), so a
- * test on an OfflineAudioContext can wait until the processor has queued them before rendering.
+ * Data messages carry transferred buffers. Commands are acknowledged (`ack` with the same `seq`)
+ * unless sent `quiet`: the streaming path (begin, frames, end of a reply) is quiet, so a reply costs
+ * no message back per frame; a quiet command that fails is reported once as `refused`. The acked
+ * variants let a test on an OfflineAudioContext wait until the processor has queued a frame.
+ * Where the page is cross-origin isolated the streaming path goes through a SharedArrayBuffer
+ * ring (frame-ring.ts) instead; the processor drains the ring before every command, so ring
+ * records and messages stay in the order the main thread sent them.
  */
 import type { JitterOptions, PlayedPosition, PlayerStats, PlayoutEventType } from './types';
 
@@ -15,12 +20,14 @@ export interface PlaybackProcessorOptions {
   fadeMs?: number;
   /** Minimum interval between stats messages, ms of audio time. */
   statsIntervalMs?: number;
+  /** The SharedArrayBuffer of a FrameRing (frame-ring.ts) the main thread writes begin/frame/end records into. */
+  ring?: SharedArrayBuffer;
 }
 
 export type PlaybackCommand =
-  | { type: 'begin'; seq: number; replyId: number }
-  | { type: 'frame'; seq: number; replyId: number; order: number; sampleRate: number; channels: Float32Array[] }
-  | { type: 'end'; seq: number; replyId: number }
+  | { type: 'begin'; seq: number; replyId: number; quiet?: boolean }
+  | { type: 'frame'; seq: number; replyId: number; order: number; sampleRate: number; channels: Float32Array[]; quiet?: boolean }
+  | { type: 'end'; seq: number; replyId: number; quiet?: boolean }
   | { type: 'interrupt'; seq: number }
   | { type: 'volume'; seq: number; value: number }
   | { type: 'stats'; seq: number }
@@ -44,5 +51,7 @@ export type PlaybackMessage =
       interrupted?: boolean;
     }
   | { type: 'stats'; stats: PlayerStats }
+  /** A quiet command or ring record failed: `result` 'overflow' (queue full), or `error`. */
+  | { type: 'refused'; replyId: number; order: number; result?: string; error?: string }
   /** A block of output (first channel), `timeMs` of its first sample on the context clock. */
   | { type: 'pcm'; buffer: Float32Array; timeMs: number; dropped: number };

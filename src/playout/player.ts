@@ -1,12 +1,15 @@
 /**
  * Player: the main-thread side of streamed playback. It owns one AudioWorkletNode running the
- * 'talstream-playback' processor (the PlayoutCore on the audio clock) and talks to it by messages
- * with transferred buffers. Positions, underruns and ends are measured on the audio thread and
+ * 'talstream-playback' processor (the PlayoutCore on the audio clock) and streams frames to it
+ * through a SharedArrayBuffer ring where the page is cross-origin isolated, else by messages with
+ * transferred buffers; either way a streamed reply costs no message back per frame. Positions, underruns and ends are measured on the audio thread and
  * arrive as events, which is why `interrupt()` and `whenEnded()` return promises.
  */
 import { loadWorklet } from '../audio/worklet-loader';
 import { Emitter } from '../emitter';
 import { TalStreamError } from '../errors';
+import { FrameRing, RING_BEGIN, RING_END, RING_FRAME } from './frame-ring';
+import { validateFrame } from './playout-core';
 import {
   PLAYBACK_PROCESSOR,
   type PlaybackCommand,
@@ -62,6 +65,13 @@ export interface PlayerOptions {
   channels?: 1 | 2;
   /** Fade length at start/resume/underrun edges, ms. Default 5. */
   fadeMs?: number;
+  /**
+   * Stream frames to the audio thread through a SharedArrayBuffer ring instead of messages.
+   * Default: where the page is cross-origin isolated (`crossOriginIsolated`: COOP `same-origin`
+   * and COEP `require-corp`), where a SharedArrayBuffer can reach a worklet. `false`: messages
+   * always. `true`: the ring or an `unsupported` error.
+   */
+  sharedMemory?: boolean;
 }
 
 type Pending = { resolve: (m: Extract<PlaybackMessage, { type: 'ack' }>) => void; reject: (e: unknown) => void };
@@ -80,6 +90,9 @@ export class Player extends Emitter<PlayerEvents> {
   private destroyed = false;
   private tapNode: MediaStreamAudioDestinationNode | null = null;
   private readonly pcmListeners = new Set<(samples: Float32Array, timeMs: number) => void>();
+  private readonly ring: FrameRing | null;
+  /** How frames reach the audio thread: `'shared-memory'` (the ring) or `'messages'`. */
+  readonly transport: 'shared-memory' | 'messages';
 
   /** Loads the worklet module (once per context) and creates a Player on `context`. */
   static async create(context: BaseAudioContext, options: PlayerOptions = {}): Promise<Player> {
@@ -94,7 +107,13 @@ export class Player extends Emitter<PlayerEvents> {
     if (channels !== 1 && channels !== 2) throw new TalStreamError('bad-argument', `channels must be 1 or 2, got ${String(channels)}`);
     this.vol = checkVolume(options.volume ?? 1);
     this.context = context;
-    const processorOptions: PlaybackProcessorOptions = { channels, jitter: options.jitter, volume: this.vol, fadeMs: options.fadeMs };
+    const canShare = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    if (options.sharedMemory === true && !canShare) {
+      throw new TalStreamError('unsupported', 'sharedMemory: true needs a cross-origin isolated page (COOP same-origin, COEP require-corp) with SharedArrayBuffer');
+    }
+    this.ring = (options.sharedMemory ?? canShare) && canShare ? FrameRing.create() : null;
+    this.transport = this.ring ? 'shared-memory' : 'messages';
+    const processorOptions: PlaybackProcessorOptions = { channels, jitter: options.jitter, volume: this.vol, fadeMs: options.fadeMs, ring: this.ring?.buffer };
     this.node = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
       numberOfInputs: 0,
       numberOfOutputs: 1,
@@ -109,22 +128,28 @@ export class Player extends Emitter<PlayerEvents> {
   startReply(): number {
     this.alive();
     const replyId = ++this.replyCounter;
-    void this.send({ type: 'begin', seq: 0, replyId }).catch(() => {});
+    if (!this.ring?.write(RING_BEGIN, replyId, 0, 0, null, this.seq)) this.post({ type: 'begin', seq: 0, replyId, quiet: true });
     return replyId;
   }
 
   /**
-   * Queues one frame of reply `replyId`. The channel buffers are transferred to the audio thread
-   * (the arrays are detached afterwards; views into a larger buffer are copied first). Frames play
-   * in `order`; duplicates and frames of a finished or interrupted reply are dropped.
+   * Queues one frame of reply `replyId`: copied into the shared ring, or else its channel buffers
+   * are transferred to the audio thread (the arrays are detached afterwards; views into a larger
+   * buffer are copied first). Frames play in `order`; duplicates and frames of a finished or
+   * interrupted reply are dropped. Nothing comes back per frame: a full queue or a frame the
+   * processor refuses is reported as an `error` event, and so is a malformed frame (`bad-argument`).
    */
   enqueue(replyId: number, audio: { channels: Float32Array[]; sampleRate: number; order: number }): void {
-    this.ackOf(
-      this.enqueueAcked(replyId, audio).then((result) => {
-        // Dropped duplicates and frames of closed replies are by design; a full queue is a problem.
-        if (result === 'overflow') throw new TalStreamError('bad-argument', `playback queue full (maxQueuedMs): frame ${audio.order} of reply ${replyId} dropped`);
-      }),
-    );
+    this.alive();
+    try {
+      validateFrame(audio);
+    } catch (err) {
+      this.emit('error', err as TalStreamError);
+      return;
+    }
+    if (this.ring?.write(RING_FRAME, replyId, audio.order, audio.sampleRate, audio.channels, this.seq)) return;
+    const channels = transferable(audio.channels);
+    this.post({ type: 'frame', seq: 0, replyId, order: audio.order, sampleRate: audio.sampleRate, channels, quiet: true }, [...new Set(channels.map((c) => c.buffer as ArrayBuffer))]);
   }
 
   /** {@link Player.enqueue} that resolves once the processor has queued the frame, with its verdict. */
@@ -133,7 +158,7 @@ export class Player extends Emitter<PlayerEvents> {
     if (!audio || !Array.isArray(audio.channels) || audio.channels.length === 0) {
       return Promise.reject(new TalStreamError('bad-argument', 'enqueue: audio.channels must be a non-empty array of Float32Array'));
     }
-    const channels = audio.channels.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && !(c.buffer instanceof SharedArrayBufferCtor()) ? c : c.slice()));
+    const channels = transferable(audio.channels);
     // The same buffer twice (mono duplicated) can be transferred only once.
     const transfer = [...new Set(channels.map((c) => c.buffer as ArrayBuffer))];
     return this.send({ type: 'frame', seq: 0, replyId, order: audio.order, sampleRate: audio.sampleRate, channels }, transfer).then((a) => a.result ?? 'queued');
@@ -142,7 +167,7 @@ export class Player extends Emitter<PlayerEvents> {
   /** No more frames for `replyId`: it plays out, then `ended` fires and `whenEnded` resolves. */
   endReply(replyId: number): void {
     this.alive();
-    this.ackOf(this.send({ type: 'end', seq: 0, replyId }));
+    if (!this.ring?.write(RING_END, replyId, 0, 0, null, this.seq)) this.post({ type: 'end', seq: 0, replyId, quiet: true });
   }
 
   /** {@link Player.endReply} that resolves once the processor has applied it. */
@@ -291,6 +316,16 @@ export class Player extends Emitter<PlayerEvents> {
     });
   }
 
+  /** Posts a quiet command (no ack; the processor answers `refused` only if it fails). */
+  private post(cmd: PlaybackCommand, transfer: Transferable[] = []): void {
+    cmd.seq = ++this.seq;
+    try {
+      this.node.port.postMessage(cmd, transfer);
+    } catch (err) {
+      this.emit('error', new TalStreamError('bad-argument', `Could not send to the playback processor: ${(err as Error)?.message ?? String(err)}`, { cause: err }));
+    }
+  }
+
   /** Fire-and-forget commands still report failures, as `error` events. */
   private ackOf(p: Promise<unknown>): void {
     p.catch((err) => {
@@ -314,6 +349,14 @@ export class Player extends Emitter<PlayerEvents> {
         }
       }
       if (!this.destroyed) this.node.port.postMessage({ type: 'recycle', seq: 0, buffer: m.buffer } satisfies PlaybackCommand, [m.buffer.buffer]);
+    } else if (m.type === 'refused') {
+      // Dropped duplicates and frames of closed replies are by design; a full queue is a problem.
+      this.emit(
+        'error',
+        m.result === 'overflow'
+          ? new TalStreamError('bad-argument', `playback queue full (maxQueuedMs): frame ${m.order} of reply ${m.replyId} dropped`)
+          : new TalStreamError('bad-argument', `Playback processor refused a command: ${m.error ?? 'unknown'}`),
+      );
     } else if (m.type === 'stats') {
       this.lastStats = m.stats;
       this.emit('stats', { ...m.stats });
@@ -351,4 +394,9 @@ function checkVolume(v: number): number {
 /** SharedArrayBuffer cannot be transferred; its constructor may not exist (no cross-origin isolation). */
 function SharedArrayBufferCtor(): new (n: number) => unknown {
   return (typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : class Never {}) as new (n: number) => unknown;
+}
+
+/** The arrays as they can be transferred: a view into a larger (or shared) buffer is copied. */
+function transferable(channels: Float32Array[]): Float32Array[] {
+  return channels.map((c) => (c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && !(c.buffer instanceof SharedArrayBufferCtor()) ? c : c.slice()));
 }

@@ -332,7 +332,8 @@ export class PlayoutCore {
   }
 }
 
-function validateFrame(frame: PlayoutFrame): void {
+/** Throws `bad-argument` unless `frame` is playable (channels, one length, rate, integer order). */
+export function validateFrame(frame: PlayoutFrame): void {
   const chs = frame?.channels;
   if (!Array.isArray(chs) || chs.length < 1 || chs.length > 32) throw new TalStreamError('bad-argument', 'frame.channels must be 1..32 Float32Arrays');
   const len = chs[0]?.length;

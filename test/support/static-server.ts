@@ -1,5 +1,6 @@
 // A minimal static file server over the repo root for browser tests (dist bundles, demo, fixtures).
-// `?csp=...` on an .html URL sets that Content-Security-Policy header, for CSP tests.
+// `?csp=...` on an .html URL sets that Content-Security-Policy header, for CSP tests; `?coi=1` makes
+// the page cross-origin isolated (COOP same-origin + COEP require-corp), for the SharedArrayBuffer path.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +34,12 @@ export async function startStaticServer(): Promise<{ origin: string; close(): Pr
       };
       const csp = url.searchParams.get('csp');
       if (csp) headers['content-security-policy'] = csp;
+      if (url.searchParams.get('coi') === '1') {
+        headers['cross-origin-opener-policy'] = 'same-origin';
+        headers['cross-origin-embedder-policy'] = 'require-corp';
+      }
+      // Same-origin subresources of an isolated page (the IIFE script) need no CORP header; say it anyway.
+      headers['cross-origin-resource-policy'] = 'cross-origin';
       res.writeHead(200, headers).end(body);
     } catch {
       res.writeHead(404).end('not found');

@@ -1,0 +1,142 @@
+// @vitest-environment node
+// The Player's SharedArrayBuffer path in real Chromium. Only a cross-origin isolated top-level page
+// can hand a SharedArrayBuffer to a worklet (an iframe in vitest's browser page cannot be isolated),
+// so Playwright opens test/fixtures/coi-page.html served with COOP/COEP and runs the script-tag build
+// there. On an OfflineAudioContext nothing renders until startRendering, so which frames went by the
+// ring and which by messages (a full ring) is decided before any audio exists, and the output can be
+// compared sample for sample with the messages-only path. Needs dist/ (npm test builds first).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumLaunchOptions } from '../support/chromium.mjs';
+import { startStaticServer } from '../support/static-server';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let server: { origin: string; close(): Promise<void> };
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/talstream.iife.js is missing: run `npm run build` first');
+  server = await startStaticServer();
+  browser = await chromium.launch(chromiumLaunchOptions());
+  page = await browser.newPage();
+  await page.goto(`${server.origin}/test/fixtures/coi-page.html?coi=1`);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface Run {
+  transport: string;
+  posted: string[];
+  acks: number;
+  refused: number;
+  errors: string[];
+  /** Per frame: [first sample after the fade-in region, sample in the middle, last sample before the fade-out]. */
+  levels: number[][];
+  output: number[];
+  end: { position: { order: number; sampleOffset: number; playedMs: number }; underruns: number; interrupted: boolean };
+}
+
+/** Plays `frames` frames of 480 samples (frame k holds the constant k/1024) through a Player on a 24 kHz offline context. */
+function play(p: Page, frames: number, sharedMemory: boolean | undefined): Promise<Run> {
+  return p.evaluate(
+    async ({ frames, sharedMemory }) => {
+      const T = (window as unknown as { TalStream: typeof import('../../src/index') }).TalStream;
+      const n = 480;
+      const ctx = new OfflineAudioContext(1, frames * n + 2400, 24000);
+      const player = await T.Player.create(ctx, { sharedMemory, jitter: { policy: 'on-arrival' } });
+      const posted: string[] = [];
+      const port = player.node.port;
+      const post = port.postMessage.bind(port);
+      port.postMessage = ((m: { type: string }, t?: Transferable[]) => (posted.push(m.type), post(m, t as Transferable[]))) as typeof port.postMessage;
+      let acks = 0;
+      let refused = 0;
+      const onmessage = port.onmessage!;
+      port.onmessage = (e: MessageEvent) => {
+        if (e.data.type === 'ack') acks++;
+        if (e.data.type === 'refused') refused++;
+        onmessage.call(port, e);
+      };
+      const errors: string[] = [];
+      player.on('error', (e) => errors.push(e.message));
+      const id = player.startReply();
+      for (let k = 1; k <= frames; k++) player.enqueue(id, { channels: [new Float32Array(n).fill(k / 1024)], sampleRate: 24000, order: k });
+      player.endReply(id);
+      const ended = player.whenEnded(id);
+      await player.fetchStats(); // one acked command: everything before it has been applied
+      const out = (await ctx.startRendering()).getChannelData(0);
+      const end = await ended;
+      const levels: number[][] = [];
+      for (let k = 0; k < frames; k++) levels.push([out[k * n + 200]!, out[k * n + 240]!, out[k * n + 279]!]);
+      return { transport: player.transport, posted, acks, refused, errors, levels, output: Array.from(out), end };
+    },
+    { frames, sharedMemory },
+  );
+}
+
+const expected = (frames: number) => Array.from({ length: frames }, (_, k) => [(k + 1) / 1024, (k + 1) / 1024, (k + 1) / 1024]);
+
+describe('Player over a SharedArrayBuffer ring (cross-origin isolated page)', () => {
+  it('the page is isolated; by default frames go through the ring: no message per frame either way', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function')).toBe(true);
+    const r = await play(page, 5, undefined);
+    expect(r.transport).toBe('shared-memory');
+    // begin, 5 frames and end went through the ring: the only message is the acked stats request.
+    expect(r.posted).toEqual(['stats']);
+    expect(r.acks).toBe(1);
+    expect(r.refused).toBe(0);
+    expect(r.errors).toEqual([]);
+    expect(r.levels).toEqual(expected(5));
+    expect(r.end).toMatchObject({ position: { order: 5, sampleOffset: 480, playedMs: 100 }, underruns: 0, interrupted: false });
+  });
+
+  it('the same reply by messages (sharedMemory: false) is quiet too, and plays the very same samples', async () => {
+    const ring = await play(page, 5, undefined);
+    const msgs = await play(page, 5, false);
+    expect(msgs.transport).toBe('messages');
+    expect(msgs.posted).toEqual(['begin', 'frame', 'frame', 'frame', 'frame', 'frame', 'end', 'stats']);
+    expect(msgs.acks).toBe(1); // the stats request; the streaming commands are not acknowledged
+    expect(msgs.output).toEqual(ring.output);
+  });
+
+  it('a reply larger than the ring (600 frames, 12 s, nothing drained before rendering): the rest goes by message, order kept', async () => {
+    const r = await play(page, 600, true);
+    expect(r.transport).toBe('shared-memory');
+    const byMessage = r.posted.filter((t) => t === 'frame').length;
+    // 2^18 words hold 537 records of 488 words, so at least 63 frames found the ring full. The
+    // processor drains the ring before each message it handles, meanwhile the loop goes on: some
+    // of those frames found room again. Either way every frame is played, in order.
+    expect(byMessage).toBeGreaterThanOrEqual(1);
+    expect(byMessage).toBeLessThanOrEqual(600 - 537);
+    expect(r.posted.filter((t) => t !== 'frame').at(-1)).toBe('stats');
+    expect(r.errors).toEqual([]);
+    expect(r.levels).toEqual(expected(600));
+    expect(r.end).toMatchObject({ position: { order: 600, sampleOffset: 480, playedMs: 12000 }, underruns: 0 });
+  });
+
+  it('sharedMemory: true where it cannot work is an `unsupported` error, not a silent fallback', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${server.origin}/test/fixtures/coi-page.html`); // not isolated
+      const r = await other.evaluate(async () => {
+        const T = (window as unknown as { TalStream: typeof import('../../src/index') }).TalStream;
+        const ctx = new OfflineAudioContext(1, 128, 24000);
+        const code = await T.Player.create(ctx, { sharedMemory: true }).then(
+          () => 'created',
+          (e: { code?: string }) => e.code,
+        );
+        const p = await T.Player.create(ctx);
+        return { code, isolated: crossOriginIsolated, transport: p.transport };
+      });
+      expect(r).toEqual({ code: 'unsupported', isolated: false, transport: 'messages' });
+    } finally {
+      await other.close();
+    }
+  });
+});
