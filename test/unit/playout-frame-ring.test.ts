@@ -3,6 +3,7 @@
 // keeps what it holds; a record written after a message waits until that message was handled.
 import { describe, expect, it } from 'vitest';
 import { FrameRing, RING_BEGIN, RING_END, RING_FRAME, type RingRecordType } from '../../src/playout/frame-ring';
+import { rng } from '../support/chunking.mjs';
 
 interface Rec {
   type: RingRecordType;
@@ -21,18 +22,6 @@ function collector() {
         out.push({ type, replyId, order, sampleRate, channels: channels && channels.map((c) => [...c]) });
       },
     },
-  };
-}
-
-/** Seeded PRNG (mulberry32) so a failure names a reproducible case. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
