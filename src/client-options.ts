@@ -65,6 +65,11 @@ export interface ClientOptions {
    */
   gestureTarget?: EventTarget | null;
   /**
+   * Injected `navigator.mediaDevices`, where the client watches output devices (an output chosen
+   * with `setSinkId` that disappears is replaced by the default). Default: `navigator.mediaDevices`.
+   */
+  mediaDevices?: MediaDevices | null;
+  /**
    * Advanced: a custom audio output instead of talstream's Player (its interface is
    * {@link ReplyPlayer}), or a factory called with the client's context.
    */
@@ -101,6 +106,11 @@ export interface ClientEvents {
   'audio-state': { state: ContextState; previous: ContextState; recovering: boolean };
   /** The AudioContext was closed and replaced; microphones on the old one were released (create new ones). */
   'audio-replaced': { context: BaseAudioContext };
+  /**
+   * The output device chosen with `client.setSinkId` disappeared (unplugged); replies now play
+   * to the default device.
+   */
+  'audio-output-lost': { lostSinkId: string };
   /** Live player figures (buffered ms, target ms, underruns, played ms), a few times a second. */
   stats: PlayerStats;
   /** A failure outside any reply (context recovery, player). */

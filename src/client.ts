@@ -48,9 +48,11 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       AudioContext: options.AudioContext,
       contextOptions: options.audioContextOptions,
       gestureTarget: options.gestureTarget,
+      mediaDevices: options.mediaDevices,
     });
     this.host.on('state', (s) => this.emit('audio-state', s));
     this.host.on('error', (e) => this.emit('error', e));
+    this.host.on('output-lost', (e) => this.emit('audio-output-lost', e));
     this.host.on('replaced', ({ context }) => {
       // Everything built on the closed context is dead: drop it; the next reply rebuilds.
       this.dropPlayer();
@@ -102,6 +104,16 @@ export class TalStreamClient extends Emitter<ClientEvents> {
     const state = await this.host.unlock();
     if ((this.options.responseType ?? 'audio') === 'audio') this.acquirePlayer().catch(() => {});
     return state;
+  }
+
+  /**
+   * Plays replies to the output device `sinkId` (from `enumerateDevices()`, kind 'audiooutput';
+   * '' = the system default) where the browser has `AudioContext.setSinkId`. When that device
+   * disappears, playback moves back to the default and `audio-output-lost` is emitted.
+   * @throws TalStreamError `unsupported`, `audio-context` (unknown id or not allowed)
+   */
+  setSinkId(sinkId: string): Promise<void> {
+    return this.host.setSinkId(sinkId);
   }
 
   /**

@@ -3,6 +3,7 @@
 // device loss, a 'closed' context) is reported and brought back instead of left dead.
 import { Emitter } from '../emitter';
 import { TalStreamError } from '../errors';
+import { watchOutput } from './output-watch';
 
 /** A context state, including Safari's non-standard 'interrupted'. */
 export type ContextState = AudioContextState | 'interrupted';
@@ -25,6 +26,11 @@ export interface AudioContextHostOptions {
   gestureTarget?: EventTarget | null;
   /** How long `unlock()` waits for `resume()` before failing, in ms (default 3000). */
   unlockTimeoutMs?: number;
+  /**
+   * Where output devices are listed, to notice that the device chosen with `setSinkId` is gone
+   * (default: `navigator.mediaDevices`, read when a context is watched; `null`: not watched).
+   */
+  mediaDevices?: MediaDevices | null;
 }
 
 /** Events of {@link AudioContextHost}. */
@@ -33,7 +39,12 @@ export interface AudioContextHostEvents {
   state: { state: ContextState; previous: ContextState; recovering: boolean };
   /** A closed context the host owned was replaced by a new one (objects built on the old one are dead). */
   replaced: { context: AudioContext; previous: BaseAudioContext };
-  /** A recovery attempt failed (it is retried on the next gesture). */
+  /**
+   * The output device the context played to (chosen with `setSinkId`) disappeared; it now plays to
+   * the default device.
+   */
+  'output-lost': { lostSinkId: string };
+  /** A recovery attempt failed (it is retried on the next gesture), or the output failed. */
   error: TalStreamError;
 }
 
@@ -168,11 +179,40 @@ export class AudioContextHost extends Emitter<AudioContextHostEvents> {
     }
   }
 
+  /**
+   * Plays the context to the output device `sinkId` ('' = the default), where the browser can
+   * (`AudioContext.setSinkId`). If that device disappears later, the context moves back to the
+   * default and `output-lost` is emitted.
+   * @throws TalStreamError `unsupported` (no setSinkId), `audio-context` (the browser refused the id)
+   */
+  async setSinkId(sinkId: string): Promise<void> {
+    const ctx = this.ensure() as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (isOffline(ctx) || typeof ctx.setSinkId !== 'function') {
+      throw new TalStreamError('unsupported', 'this browser cannot choose the audio output device (AudioContext.setSinkId)');
+    }
+    try {
+      await ctx.setSinkId(sinkId);
+    } catch (cause) {
+      throw new TalStreamError('audio-context', `setSinkId('${sinkId}') failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+  }
+
   private watch(ctx: BaseAudioContext): void {
     if (isOffline(ctx)) return;
     const handler = () => this.onStateChange();
     ctx.addEventListener('statechange', handler);
-    this.detachState = () => ctx.removeEventListener('statechange', handler);
+    const media =
+      this.options.mediaDevices === undefined
+        ? (globalThis as { navigator?: { mediaDevices?: MediaDevices } }).navigator?.mediaDevices
+        : this.options.mediaDevices;
+    const unwatchOutput = watchOutput(ctx, media, {
+      lost: (lostSinkId) => this.emit('output-lost', { lostSinkId }),
+      error: (e) => this.emit('error', e),
+    });
+    this.detachState = () => {
+      ctx.removeEventListener('statechange', handler);
+      unwatchOutput();
+    };
     this.lastState = ctx.state as ContextState;
     // A context born suspended (autoplay policy) starts on the first gesture, without the app
     // having to wire every button to unlock().
