@@ -280,6 +280,8 @@
     e.preventDefault();
     const question = ui.typed.value.trim();
     if (!question) return;
+    // Before any await: the status of the previous answer ("Done: ...") must not stand for this one.
+    setStatus('Sending…');
     await ready();
     watch(client.ask(null, { url: endpoint(), question }));
   });
@@ -287,8 +289,8 @@
   ui.wav.addEventListener('change', async () => {
     const file = ui.wav.files && ui.wav.files[0];
     if (!file) return;
-    await ready();
     setStatus(`Sending ${file.name}…`);
+    await ready();
     watch(client.ask(file, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
     ui.wav.value = '';
   });
