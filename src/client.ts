@@ -141,8 +141,8 @@ export class TalStreamClient extends Emitter<ClientEvents> {
    * Sends `audio` (a take, a WAV Blob/File/ArrayBuffer/Uint8Array, an AudioBuffer,
    * `{samples, sampleRate}`, a MediaStream, or `null` with `options.question`) and returns the
    * {@link Reply} at once. A MediaStream's turn ends when its tracks end, by `options.vad`,
-   * `endOfTurn` or `maxDurationMs`, or with `reply.endTurn()`. A reply still playing is interrupted (or queued behind, with
-   * `onNewAsk: 'queue'`). Failures (bad arguments, a destroyed client) arrive as the reply's
+   * `endOfTurn` or `maxDurationMs`, or with `reply.endTurn()`. A reply still playing is
+   * interrupted (or queued behind, with `onNewAsk: 'queue'`). Failures (bad arguments, a destroyed client) arrive as the reply's
    * `error` event and rejected `done`, never as a throw.
    */
   ask(audio: AudioSource | null, options: AskOptions = {}): Reply {

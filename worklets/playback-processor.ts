@@ -6,7 +6,7 @@
 // steady state: the core renders in place, events are polled into one reusable record, an empty
 // ring is one Atomics.load (a frame read from it is copied out: one allocation per frame, as a
 // message would be).
-import { FrameRing, RING_BEGIN, RING_END, type RingRecordType, type RingSink } from '../src/playout/frame-ring';
+import { FrameRing, RING_BEGIN, RING_END, RING_FRAME, type RingRecordType, type RingSink } from '../src/playout/frame-ring';
 import { PlayoutCore } from '../src/playout/playout-core';
 import { newEventRecord } from '../src/playout/playout-events';
 import {
@@ -42,12 +42,15 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.core = new PlayoutCore({ sampleRate, channels: o.channels, jitter: o.jitter, volume: o.volume, fadeMs: o.fadeMs });
     this.statsEveryMs = o.statsIntervalMs ?? 100;
     this.ring = o.ring ? new FrameRing(o.ring) : null;
-    this.sink = { record: (type, replyId, order, rate, channels) => this.ringRecord(type, replyId, order, rate, channels) };
+    this.sink = { record: (type, replyId, order, rate, channels) => this.stream(type, replyId, order, rate, channels) };
     this.port.onmessage = (e: MessageEvent<PlaybackCommand>) => this.command(e.data);
   }
 
-  /** One record of the ring: the same three operations as the quiet begin/frame/end commands. */
-  private ringRecord(type: RingRecordType, replyId: number, order: number, rate: number, channels: Float32Array[] | null): void {
+  /**
+   * The streaming path (a ring record, or a quiet begin/frame/end message): applied without an
+   * answer unless it fails.
+   */
+  private stream(type: RingRecordType, replyId: number, order: number, rate: number, channels: Float32Array[] | null): void {
     try {
       if (type === RING_BEGIN) this.core.begin(replyId);
       else if (type === RING_END) this.core.end(replyId);
@@ -71,22 +74,25 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       if (this.ring) this.ring.read(this.sink, cmd.seq - 1);
       this.seenSeq = cmd.seq;
     }
-    const quiet = 'quiet' in cmd && cmd.quiet === true;
+    if ((cmd.type === 'begin' || cmd.type === 'frame' || cmd.type === 'end') && cmd.quiet) {
+      if (cmd.type === 'frame') this.stream(RING_FRAME, cmd.replyId, cmd.order, cmd.sampleRate, cmd.channels);
+      else this.stream(cmd.type === 'begin' ? RING_BEGIN : RING_END, cmd.replyId, 0, 0, null);
+      return;
+    }
     try {
       switch (cmd.type) {
         case 'begin':
           this.core.begin(cmd.replyId);
-          if (!quiet) this.post({ type: 'ack', seq: cmd.seq });
+          this.post({ type: 'ack', seq: cmd.seq });
           break;
         case 'frame': {
           const result = this.core.push(cmd, cmd.replyId, currentTime * 1000);
-          if (!quiet) this.post({ type: 'ack', seq: cmd.seq, result });
-          else if (result === 'overflow') this.post({ type: 'refused', replyId: cmd.replyId, order: cmd.order, result });
+          this.post({ type: 'ack', seq: cmd.seq, result });
           break;
         }
         case 'end':
           this.core.end(cmd.replyId);
-          if (!quiet) this.post({ type: 'ack', seq: cmd.seq });
+          this.post({ type: 'ack', seq: cmd.seq });
           break;
         case 'interrupt': {
           const position = this.core.interrupt();
@@ -118,8 +124,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
           break;
       }
     } catch (err) {
-      if (quiet) this.post({ type: 'refused', replyId: 'replyId' in cmd ? cmd.replyId : 0, order: 'order' in cmd ? cmd.order : 0, error: describe(err) });
-      else this.post({ type: 'ack', seq: cmd.seq, error: describe(err) });
+      this.post({ type: 'ack', seq: cmd.seq, error: describe(err) });
     }
   }
 

@@ -6,8 +6,8 @@
  *
  * Layout (32-bit words): [0] write index, [1] read index, [2] capacity (words of data), [3] spare,
  * then the data. A record is `[total words, type, replyId, order, sampleRate (float32), channels,
- * length, after]` followed by `channels * length` float32 samples, planar. Records never wrap: one that does not
- * fit before the end leaves a WRAP marker and starts again at 0. The write index never catches up
+ * length, after]` followed by `channels * length` float32 samples, planar. Records never wrap: one
+ * that does not fit before the end leaves a WRAP marker and starts again at 0. The write index never catches up
  * with the read index (that would read as empty), so at most capacity - 1 words are in use.
  *
  * Order with the port's messages: `after` is the seq of the last message the writer posted before

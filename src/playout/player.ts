@@ -2,8 +2,9 @@
  * Player: the main-thread side of streamed playback. It owns one AudioWorkletNode running the
  * 'talstream-playback' processor (the PlayoutCore on the audio clock) and streams frames to it
  * through a SharedArrayBuffer ring where the page is cross-origin isolated, else by messages with
- * transferred buffers; either way a streamed reply costs no message back per frame. Positions, underruns and ends are measured on the audio thread and
- * arrive as events, which is why `interrupt()` and `whenEnded()` return promises.
+ * transferred buffers; either way a streamed reply costs no message back per frame. Positions,
+ * underruns and ends are measured on the audio thread and arrive as events, which is why
+ * `interrupt()` and `whenEnded()` return promises.
  */
 import { loadWorklet } from '../audio/worklet-loader';
 import { Emitter } from '../emitter';
