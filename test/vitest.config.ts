@@ -1,13 +1,22 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: plain .mjs build helper without types
 import { inlineWorklets } from '../worklets/build/inline-plugin.mjs';
 import { chromiumArgs, chromiumPath } from './support/chromium.mjs';
+import { engineProvider, realClick } from './support/engine-provider.mjs';
+import { ENGINES } from './support/engines.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * Projects: `unit` (Node and happy-dom: pure logic only), then per engine (`chromium`, `firefox`,
+ * `webkit`) the same browser suite in vitest's browser mode (test/browser) and the end-to-end tests
+ * that drive whole pages from Node (test/e2e, told their engine through `inject('engine')`).
+ * `npm test` (test/run-tests.mjs) runs them one engine at a time: browsers side by side on two
+ * cores starve the fake microphones.
+ */
 export default defineConfig({
   root,
   plugins: [inlineWorklets({ compress: false })],
@@ -22,25 +31,44 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
-      {
-        extends: true,
-        test: {
-          name: 'browser',
-          include: ['test/browser/**/*.test.ts'],
-          globalSetup: ['test/browser/global-setup.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-          fileParallelism: false,
-          browser: {
-            enabled: true,
-            headless: true,
-            api: { host: '127.0.0.1' },
-            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } }),
-            instances: [{ browser: 'chromium' }],
-            screenshotFailures: false,
+      ...ENGINES.flatMap((engine): TestProjectInlineConfiguration[] => [
+        {
+          extends: true,
+          test: {
+            name: engine,
+            include: ['test/browser/**/*.test.ts'],
+            globalSetup: ['test/browser/global-setup.ts'],
+            setupFiles: ['test/browser/engine-setup.ts'],
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
+            fileParallelism: false,
+            browser: {
+              enabled: true,
+              headless: true,
+              api: { host: '127.0.0.1' },
+              provider:
+                engine === 'chromium'
+                  ? playwright({ launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } })
+                  : engineProvider(engine as 'firefox' | 'webkit'),
+              instances: [{ browser: engine }],
+              commands: { realClick },
+              screenshotFailures: false,
+            },
           },
         },
-      },
+        {
+          extends: true,
+          test: {
+            name: `${engine}-e2e`,
+            include: ['test/e2e/**/*.test.ts'],
+            environment: 'node',
+            provide: { engine } as Record<string, unknown>,
+            testTimeout: 90_000,
+            hookTimeout: 90_000,
+            fileParallelism: false,
+          },
+        },
+      ]),
     ],
   },
 });

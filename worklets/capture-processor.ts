@@ -82,7 +82,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
         this.post({ type: 'ack', id: cmd.id });
         return;
       case 'switch':
-        if (this.switchTo >= 0) this.post({ type: 'ack', id: this.switchId, position: -1 }); // superseded
+        if (this.switchTo >= 0) this.post({ type: 'ack', id: this.switchId, position: -1, live: false }); // superseded
         this.switchId = cmd.id;
         this.switchTo = cmd.input;
         this.switchLive = 0;
@@ -170,12 +170,13 @@ class CaptureProcessor extends AudioWorkletProcessor {
       }
     }
     this.switchLive = live ? this.switchLive + (next ? next.length : 0) : 0;
-    if (this.switchLive >= this.switchSettle || --this.switchBlocksLeft <= 0) {
+    const settled = this.switchLive >= this.switchSettle;
+    if (settled || --this.switchBlocksLeft <= 0) {
       this.active = this.switchTo;
       this.switchTo = -1;
       // Where in the take the new input's audio begins (output samples, the resampler's delay compensated).
       const position = this.recording ? Math.round((this.inputCount * this.resampler.toRate) / sampleRate) : -1;
-      this.post({ type: 'ack', id: this.switchId, position });
+      this.post({ type: 'ack', id: this.switchId, position, live: settled });
     }
   }
 

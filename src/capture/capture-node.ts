@@ -116,12 +116,22 @@ export class CaptureNode {
   /**
    * Moves the processor to `input` once that input has carried audio for `settleMs` (or after
    * `timeoutMs`): connect the new source to it first, disconnect the old one after this resolves.
-   * Resolves with the take position of the switch in samples (-1 when not recording or unknown).
+   * Resolves with the take position of the switch in samples (-1 when not recording or unknown)
+   * and whether the input carried audio (`live`: false when the wait timed out). Switching to the
+   * active input itself waits for its first audio: see {@link CaptureNode.waitForInput}.
    */
-  async switchInput(input: number, settleMs: number, timeoutMs = 1000): Promise<number> {
+  async switchInput(input: number, settleMs: number, timeoutMs = 1000): Promise<{ position: number; live: boolean }> {
     const ack = await this.command({ type: 'switch', input, settleMs, timeoutMs }, timeoutMs + this.timeoutMs);
     this.active = input;
-    return ack?.position ?? -1;
+    return { position: ack?.position ?? -1, live: ack?.live ?? false };
+  }
+
+  /**
+   * Resolves true once the active input delivers its first non-zero sample to the processor, false
+   * when none came within `timeoutMs` of audio-thread time (or the processor did not answer).
+   */
+  async waitForInput(timeoutMs: number): Promise<boolean> {
+    return (await this.switchInput(this.active, 0, timeoutMs)).live;
   }
 
   /** Hands the partial chunk to `onChunk` now (not final); resolves once it has been. */

@@ -51,6 +51,7 @@ export type CaptureEvent =
   | { type: 'level'; rms: number; peak: number }
   /**
    * Acknowledges the command with this `id`, once its effects have been posted. A `switch` ack
-   * carries `position`: output samples of the current take before the switch (-1 when not recording).
+   * carries `position`: output samples of the current take before the switch (-1 when not recording)
+   * and `live`: whether the input carried audio (false: the wait timed out).
    */
-  | { type: 'ack'; id: number; position?: number };
+  | { type: 'ack'; id: number; position?: number; live?: boolean };

@@ -32,6 +32,14 @@ export interface MicrophoneOptions {
   workletUrl?: string;
   /** Injected `navigator.mediaDevices` (tests, embedded browsers). */
   mediaDevices?: MediaDevices;
+  /**
+   * How long `create` waits for the device's first audio, ms. Default 5000. `create` resolves only
+   * once the input flows (a device may start seconds after getUserMedia: a sound server waking up,
+   * a Bluetooth headset changing profile), so a take begun then loses nothing; none within this
+   * time rejects with `no-device`. With the context not running (before `unlock()`) there is no
+   * audio thread to wait on, and `create` resolves at once.
+   */
+  startTimeoutMs?: number;
 }
 
 /** Events of a {@link Microphone}. */
@@ -132,6 +140,8 @@ export class Microphone extends Emitter<MicrophoneEvents> {
       levelIntervalMs: options.levelIntervalMs,
       workletUrl: options.workletUrl,
     });
+    const startTimeoutMs = options.startTimeoutMs ?? 5000;
+    if (!(startTimeoutMs > 0)) throw new TalStreamError('bad-argument', `startTimeoutMs must be > 0, got ${startTimeoutMs}`);
     let stream: MediaStream;
     try {
       stream = await openStream(media, options, options.deviceId);
@@ -139,7 +149,12 @@ export class Microphone extends Emitter<MicrophoneEvents> {
       capture.destroy();
       throw e;
     }
-    return new Microphone(context, options, media, capture, stream);
+    const mic = new Microphone(context, options, media, capture, stream);
+    if (context.state === 'running' && !(await capture.waitForInput(startTimeoutMs))) {
+      mic.destroy();
+      throw new TalStreamError('no-device', `The microphone opened but delivered no audio within ${startTimeoutMs} ms`);
+    }
+    return mic;
   }
 
   /** The device in use (from the track's settings), or '' when the browser does not say. */
@@ -210,7 +225,7 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     // starting device may underrun once or twice); when the old one is dead, take the new one's
     // first audio.
     const oldLive = this.stream.getAudioTracks().some((t) => t.readyState === 'live' && !t.muted);
-    const position = await this.capture.switchInput(input, oldLive ? SWITCH_SETTLE_MS : 0);
+    const { position } = await this.capture.switchInput(input, oldLive ? SWITCH_SETTLE_MS : 0);
     if (this.destroyed) {
       source.disconnect();
       gain.disconnect();

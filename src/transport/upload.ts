@@ -116,6 +116,11 @@ export async function postFrames(opts: PostFramesOptions): Promise<Response> {
   if (mode !== 'auto' && mode !== 'stream' && mode !== 'buffered') {
     throw new TalStreamError('bad-argument', `upload must be 'auto', 'stream' or 'buffered', got ${String(mode)}`);
   }
+  // A browser without request streams (Firefox, Safari) would send a ReadableStream body as the
+  // text "[object ReadableStream]": refuse, rather than upload that.
+  if (mode === 'stream' && !supportsRequestStreams()) {
+    throw new TalStreamError('unsupported', "upload: 'stream' needs fetch with a ReadableStream body (duplex: 'half'), which this browser lacks: use 'auto' or 'buffered'");
+  }
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
   const stream = mode === 'stream' || (mode === 'auto' && streamingWorthTrying(opts.url));

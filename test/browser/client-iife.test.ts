@@ -2,7 +2,7 @@
 // click unlocks audio, the fake microphone (440 Hz WAV) records, the take is uploaded over real
 // HTTP and the golden reply streams back and plays through the real Player.
 import { describe, expect, inject, it } from 'vitest';
-import { userEvent } from 'vitest/browser';
+import { realClick } from './real-click';
 import { loadIife } from './load-iife';
 
 describe('the client snippet from the IIFE global', () => {
@@ -21,7 +21,7 @@ describe('the client snippet from the IIFE global', () => {
       unlocked = client.unlock(); // from a click: creates/resumes the AudioContext
     };
     document.body.appendChild(talk);
-    await userEvent.click(talk);
+    await realClick(talk);
     expect(await unlocked).toBe('running');
     // Processing off so the fake microphone's tone arrives as recorded.
     const mic = await client.microphone({ echoCancellation: false, noiseSuppression: false, autoGainControl: false });

@@ -1,7 +1,7 @@
 // The client's AudioContext in real Chromium: unlock() from a real click, recovery of a
 // suspended context on the next gesture, replacement of a closed one, and who closes what.
 import { afterEach, describe, expect, it } from 'vitest';
-import { userEvent } from 'vitest/browser';
+import { realClick } from './real-click';
 import { createClient, type TalStreamClient } from '../../src/client';
 
 const clients: TalStreamClient[] = [];
@@ -51,7 +51,7 @@ describe('client AudioContext', () => {
     const b = button('Talk', () => {
       unlocked = c.unlock();
     });
-    await userEvent.click(b);
+    await realClick(b);
     expect(unlocked).toBeDefined();
     expect(await unlocked).toBe('running');
     expect(ctx.state).toBe('running');
@@ -68,7 +68,7 @@ describe('client AudioContext', () => {
     const running = nextState(c, 'running');
     // A click on something unrelated: the app did not call unlock() again.
     const b = button('Unrelated', () => {});
-    await userEvent.click(b);
+    await realClick(b);
     expect(await running).toEqual({ state: 'running', previous: 'suspended', recovering: false });
     expect(ctx.state).toBe('running');
   });

@@ -3,7 +3,7 @@
 // answer, with a tap on the output; and an ask with a WAV Blob whose three tones must come out of
 // the speakers in order.
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { userEvent } from 'vitest/browser';
+import { realClick } from './real-click';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { audibleSpan } from '../support/audible-span';
 import type * as TalStreamModule from '../../src/index';
@@ -56,13 +56,13 @@ async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): 
   };
 }
 
-/** A button in the test page whose click (a real one, through userEvent) runs `fn`: a user gesture. */
+/** A button in the test page whose click (a real one, through the driver) runs `fn`: a user gesture. */
 async function clickTo<T>(label: string, fn: () => Promise<T>): Promise<T> {
   const button = document.createElement('button');
   button.textContent = label;
   document.body.append(button);
   const result = new Promise<T>((resolve, reject) => button.addEventListener('click', () => fn().then(resolve, reject), { once: true }));
-  await userEvent.click(button);
+  await realClick(button);
   button.remove();
   return result;
 }

@@ -3,7 +3,7 @@
 // destroy, a newer ask), the AudioContext suspended mid-reply and recovered by a gesture, and the
 // mic track ending mid-take. The fault server records whether the client closed the connection.
 import { afterEach, describe, expect, it } from 'vitest';
-import { userEvent } from 'vitest/browser';
+import { realClick } from './real-click';
 import { TalStreamError } from '../../src/errors';
 import { faultOrigin, recordEvents, records, sleep, soundSpan, tappedClient, until, within } from './reliability-helpers';
 
@@ -229,7 +229,7 @@ describe('the AudioContext suspended mid-reply', () => {
     const b = document.createElement('button');
     b.textContent = 'Continue';
     document.body.appendChild(b);
-    await userEvent.click(b);
+    await realClick(b);
     await until(() => states.includes('running'), 3000, 'the context to run again');
     const { summary, error } = await within(rec.settled, 5000, 'the reply');
     expect(error).toBeNull();

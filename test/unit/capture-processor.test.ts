@@ -110,7 +110,27 @@ describe('capture processor (worklets/capture-processor.ts)', () => {
     while (acks() === 0 && blocks < 100) { p.process([[tone(128, 0)], [tone(128, 0)]], [[new Float32Array(128)]], {}); blocks++; }
     expect(blocks).toBe(Math.ceil(2400 / 128)); // 50 ms at 48 kHz
     // The ack says where in the take the new input begins: 35 blocks of input at 48 kHz so far.
-    expect(p.port.sent.find((s) => s.msg.type === 'ack')!.msg).toEqual({ type: 'ack', id: 7, position: Math.round(((30 + 5 + blocks - 1) * 128) / 3) });
+    expect(p.port.sent.find((s) => s.msg.type === 'ack')!.msg).toEqual({ type: 'ack', id: 7, position: Math.round(((30 + 5 + blocks - 1) * 128) / 3), live: true });
+  });
+
+  it("'switch' to the active input itself waits for its first non-zero sample (Microphone.create's wait for input); a wait that times out acks live: false", () => {
+    const p = make();
+    const acks = () => p.port.sent.filter((s) => s.msg.type === 'ack').map((s) => s.msg);
+    // Not recording: position -1. 10 ms at 48 kHz = 3.75 blocks, so the 4th silent block times out.
+    p.port.deliver({ type: 'switch', id: 3, input: 0, settleMs: 0, timeoutMs: 10 });
+    for (let b = 0; b < 3; b++) p.process([[new Float32Array(128)]], [[new Float32Array(128)]], {});
+    expect(acks()).toEqual([]);
+    p.process([[new Float32Array(128)]], [[new Float32Array(128)]], {});
+    expect(acks()).toEqual([{ type: 'ack', id: 3, position: -1, live: false }]);
+    p.port.sent.length = 0;
+    // Silence, then one block whose last sample only is non-zero: that block is the first audio.
+    p.port.deliver({ type: 'switch', id: 4, input: 0, settleMs: 0, timeoutMs: 5000 });
+    for (let b = 0; b < 20; b++) p.process([[new Float32Array(128)]], [[new Float32Array(128)]], {});
+    expect(acks()).toEqual([]);
+    const first = new Float32Array(128);
+    first[127] = 1e-4;
+    p.process([[first]], [[new Float32Array(128)]], {});
+    expect(acks()).toEqual([{ type: 'ack', id: 4, position: -1, live: true }]);
   });
 
   it("'close' ends the processor (process returns false)", () => {

@@ -1,3 +1,5 @@
+// @vitest-environment node
+// (Node's fetch classes, which stream request bodies as Chromium does; happy-dom's Request cannot.)
 import { describe, expect, it } from 'vitest';
 import { postFrames } from '../../src/transport/upload';
 import { Take } from '../../src/capture/take';

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// `npm test` after the build and typecheck: the unit tests, then every browser test in each engine
+// in turn (Chromium, Firefox, WebKit: the browser-mode suite and the Node-driven end-to-end tests),
+// with what the engines need running around them: a PulseAudio sound server (a null output sink
+// and a 440 Hz sine source as the microphone of Firefox) and, for WebKitGTK, an X server (Xvfb).
+// Both are started here by pid and stopped at the end, unless they were already running.
+// Ends with one plain line per engine, `chromium: N passed, 0 failed`, and the total.
+//
+// TALSTREAM_ENGINES=firefox (or a comma list, or 'none') runs only those engines; TALSTREAM_UNIT=0
+// skips the unit tests. Extra arguments go to each vitest run (e.g. a file filter).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ENGINES, missing } from './support/engines.mjs';
+import { startSoundServer, startDisplay } from './support/desktop.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const extra = process.argv.slice(2);
+const want = (process.env.TALSTREAM_ENGINES ?? ENGINES.join(',')).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+for (const e of want) if (!ENGINES.includes(e)) throw new Error(`TALSTREAM_ENGINES: unknown engine ${e} (${ENGINES.join(', ')})`);
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'talstream-tests-'));
+const countsFile = path.join(tmp, 'counts.jsonl');
+const vitest = path.join(root, 'node_modules/vitest/vitest.mjs');
+
+function run(projects) {
+  const args = [vitest, 'run', '--config', 'test/vitest.config.ts', ...projects.flatMap((p) => ['--project', p]),
+    '--reporter=default', '--reporter=./test/support/count-reporter.mjs', ...extra];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TALSTREAM_COUNTS: countsFile } });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** 'firefox (firefox)', 'firefox-e2e' -> 'firefox'. */
+const groupOf = (project) => project.replace(/ \(.*\)$/, '').replace(/-e2e$/, '');
+
+function tally() {
+  const by = {};
+  if (!existsSync(countsFile)) return by;
+  for (const line of readFileSync(countsFile, 'utf8').split('\n').filter(Boolean)) {
+    const { counts, errors } = JSON.parse(line);
+    for (const [project, c] of Object.entries(counts)) {
+      const group = groupOf(project);
+      const t = (by[group] ??= { passed: 0, failed: 0, skipped: 0 });
+      t.passed += c.passed; t.failed += c.failed; t.skipped += c.skipped;
+    }
+    // Unhandled errors fail the run; charge them to the last group of that run.
+    const last = Object.keys(counts).pop();
+    if (errors && last) by[groupOf(last)].failed += errors;
+  }
+  return by;
+}
+
+const groups = [...(process.env.TALSTREAM_UNIT === '0' ? [] : ['unit']), ...want];
+const stops = [];
+let status = 0;
+try {
+  if (groups[0] === 'unit') status ||= await run(['unit']);
+  if (want.length) {
+    stops.push(await startSoundServer());
+    if (want.includes('webkit')) stops.push(await startDisplay());
+  }
+  for (const engine of want) {
+    const why = missing(engine);
+    if (why) {
+      console.error(`\n${engine}: cannot run: ${why}`);
+      status = 1;
+      continue;
+    }
+    console.log(`\n=== ${engine} ===`);
+    status = (await run([engine, `${engine}-e2e`])) || status;
+  }
+} finally {
+  for (const stop of stops.reverse()) await stop();
+}
+
+const by = tally();
+rmSync(tmp, { recursive: true, force: true });
+console.log('');
+let passed = 0, failed = 0;
+for (const group of groups) {
+  const t = by[group] ?? { passed: 0, failed: 0, skipped: 0 };
+  passed += t.passed; failed += t.failed;
+  if (t.skipped) failed += t.skipped; // a skipped test hides a result: it counts against the run
+  if (t.passed === 0 && status === 0) status = 1; // an engine that ran nothing did not pass
+  console.log(`${group}: ${t.passed} passed, ${t.failed + t.skipped} failed`);
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+if (failed > 0 && status === 0) status = 1;
+process.exit(status);
