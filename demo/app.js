@@ -94,10 +94,13 @@
     return String((e && e.message) || e);
   }
 
-  /** First gesture: the AudioContext (ours, so that setSinkId and the output node are ours), the client, the mic. */
-  function ready() {
-    if (starting) return starting;
-    starting = (async () => {
+  /** First gesture: the AudioContext (ours, so that setSinkId and the output node are ours), the client. */
+  // Audio first, on the page's first gesture: Safari (WebKit) starts an AudioContext only inside
+  // a gesture, and a WAV file's 'change' or a form's 'submit' comes too late for that.
+  let audioStarting = null;
+  function audio() {
+    if (audioStarting) return audioStarting;
+    audioStarting = (async () => {
       if (typeof TalStream === 'undefined') throw new Error('dist/talstream.iife.js did not load: run `npm run build`');
       context = new AudioContext({ latencyHint: 'interactive' });
       output = context.createGain();
@@ -108,12 +111,29 @@
       // Exposed for debugging in the console (and for tests that tap what plays).
       window.talstreamDemo = { client, context, output };
       await client.unlock();
+      await listOutputs();
+    })();
+    audioStarting.catch((e) => {
+      audioStarting = null;
+      setStatus(describeError(e), true);
+    });
+    return audioStarting;
+  }
+  for (const type of ['pointerdown', 'keydown']) {
+    document.addEventListener(type, () => audio().catch(() => {}), { capture: true, once: true });
+  }
+
+  // Audio and the microphone: for talking.
+  function ready() {
+    if (starting) return starting;
+    starting = (async () => {
+      await audio();
       try {
         await openMic(ui.inputDevice.value || undefined);
       } catch (e) {
         setStatus(`Microphone: ${describeError(e)}. You can still type a question or send a WAV file.`, true);
       }
-      await listOutputs();
+      await listOutputs(); // device labels come with the microphone's permission
     })();
     starting.catch((e) => {
       starting = null;
@@ -282,7 +302,7 @@
     if (!question) return;
     // Before any await: the status of the previous answer ("Done: ...") must not stand for this one.
     setStatus('Sending…');
-    await ready();
+    await audio();
     watch(client.ask(null, { url: endpoint(), question }));
   });
 
@@ -290,7 +310,7 @@
     const file = ui.wav.files && ui.wav.files[0];
     if (!file) return;
     setStatus(`Sending ${file.name}…`);
-    await ready();
+    await audio();
     watch(client.ask(file, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
     ui.wav.value = '';
   });

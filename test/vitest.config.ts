@@ -63,6 +63,8 @@ export default defineConfig({
             include: ['test/e2e/**/*.test.ts'],
             environment: 'node',
             provide: { engine } as Record<string, unknown>,
+            // After the engine's browser-mode project, not beside it (two browsers on two cores).
+            sequence: { groupOrder: 1 },
             testTimeout: 90_000,
             hookTimeout: 90_000,
             fileParallelism: false,

@@ -64,6 +64,20 @@ export function fitSine(x: Float32Array, rate: number, freq: number, lo: number,
   return { amp: Math.hypot(a, b), residual: Math.sqrt(res / (hi - lo)) };
 }
 
+/**
+ * The frequency in [lo, hi] (steps of `step` Hz) whose least-squares sine over x[from..to) is
+ * strongest: the fundamental of a tone that is not a pure sine (harmonics and beeps mixed in),
+ * where zero crossings would count the harmonics too.
+ */
+export function strongestHz(x: Float32Array, rate: number, lo: number, hi: number, step: number, from = 0, to = x.length): number {
+  let best = lo, bestAmp = -1;
+  for (let f = lo; f <= hi + 1e-9; f += step) {
+    const { amp } = fitSine(x, rate, f, from, to);
+    if (amp > bestAmp) { bestAmp = amp; best = f; }
+  }
+  return best;
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Longest run of exact zeros (a gap in the audio). */

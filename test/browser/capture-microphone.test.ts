@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Microphone } from '../../src/capture/microphone';
 import type { Take } from '../../src/capture/take';
-import { concat, decodeAll, fitSine, longestZeroRun, rms, sleep, zeroCrossingHz } from './capture-helpers';
+import { concat, decodeAll, fitSine, longestZeroRun, rms, sleep, strongestHz, zeroCrossingHz } from './capture-helpers';
+import { GAPS, engine, itUnless, testMic } from './engine-support';
 
-// The fake microphone plays test/fixtures/fake-mic-440hz.wav (48 kHz, 440 Hz sine, amplitude 0.5,
-// looping). Browser processing is off, or AGC/noise suppression would change the level.
+// The test microphone (engine-support.ts): in Chromium the fake device playing
+// test/fixtures/fake-mic-440hz.wav (48 kHz, 440 Hz sine, amplitude 0.5, looping), in Firefox the
+// same sine from the sound server, in WebKit its mock device (a 150 Hz hum with beeps). Browser
+// processing is off, or AGC/noise suppression would change the level.
+const { hz: HZ, amp: AMP, rms: RMS, peak: PEAK } = testMic;
 const RAW = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
 // Contexts use the default ('interactive') latency. Headless Chromium drives both the fake output
 // and the fake capture device from timers; with latencyHint 'playback' (a larger render buffer) the
@@ -24,16 +28,37 @@ afterEach(async () => {
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 /**
- * The tone (RMS 0.354) holds in every 5 ms window of audio[from..to): no hole around the device
- * switch (the 'switch' event says where it is). Elsewhere a loaded host may drop a few ms of input
- * on its own; around the switch is where the SDK could lose audio.
+ * The mic's frequency is right within 0.5 Hz: the median of per-segment zero-crossing rates for a
+ * pure sine; for a tone with harmonics (WebKit's hum) the strongest sine fit over the whole span,
+ * in 0.1 Hz steps (a wrong rate shifts 150 Hz by 13 Hz or more).
+ */
+function expectFrequency(audio: Float32Array, hzs: number[]): void {
+  if (testMic.pure) expect(Math.abs(median(hzs) - HZ)).toBeLessThan(0.5);
+  else expect(Math.abs(strongestHz(audio, 16000, HZ - 5, HZ + 5, 0.1, 1600, audio.length - 400) - HZ)).toBeLessThan(0.5);
+}
+
+/** Waits until `cond()` holds (polled every 20 ms); fails after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * The tone holds in every window of audio[from..to) (5 ms, or one period of a lower tone, so that
+ * a window's RMS does not depend on its phase): at least 85% of the tone's RMS (0.3 of 0.354), so
+ * no hole around the device switch (the 'switch' event says where it is). Elsewhere a loaded host
+ * may drop a few ms of input on its own; around the switch is where the SDK could lose audio.
  */
 function expectNoHole(audio: Float32Array, from: number, to: number): void {
   let min = Infinity;
+  const w = Math.max(80, Math.ceil(16000 / HZ));
   const lo = Math.max(1600, from), hi = Math.min(to, audio.length - 400);
   expect(hi - lo).toBeGreaterThanOrEqual(2400);
-  for (let i = lo; i + 80 <= hi; i += 80) min = Math.min(min, rms(audio, i, i + 80));
-  expect(min).toBeGreaterThan(0.3);
+  for (let i = lo; i + w <= hi; i += w) min = Math.min(min, rms(audio, i, i + w));
+  expect(min).toBeGreaterThan(0.85 * RMS);
 }
 
 async function framesOf(take: Take): Promise<Uint8Array[]> {
@@ -42,8 +67,8 @@ async function framesOf(take: Take): Promise<Uint8Array[]> {
   return out;
 }
 
-describe('Microphone (real Chromium, fake device)', () => {
-  it('records the 440 Hz tone at 16 kHz in 20 ms frames, order 1.., sign 1/2/3, right duration and level', async () => {
+describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
+  it(`records the ${HZ} Hz tone at 16 kHz in 20 ms frames, order 1.., sign 1/2/3, right duration and level`, async () => {
     ctx = new AudioContext();
     await ctx.resume();
     mic = await Microphone.create(ctx, RAW);
@@ -72,37 +97,39 @@ describe('Microphone (real Chromium, fake device)', () => {
     expect(result.durationMs).toBeCloseTo((audio.length / 16000) * 1000, 6);
     // Wall-clock duration of the take: within 150 ms (message latency at start and stop).
     expect(Math.abs(result.durationMs - elapsed)).toBeLessThan(150);
-    // The tone: 440 Hz, amplitude 0.5, clean (a sine fit leaves < -30 dB), measured per 100 ms
-    // segment. On a loaded machine Chromium's fake device / render thread can drop a few ms of
-    // input (outside the SDK: the worklet and the pool lose nothing), so medians decide and at
-    // least 80% of the segments must be clean; a wrong rate, gain or filter fails every segment.
+    // The tone: its frequency and amplitude (440 Hz, 0.5 where the mic is a sine), clean (a sine
+    // fit leaves < -30 dB) where the mic is a pure tone, measured per 100 ms segment. On a loaded
+    // machine Chromium's fake device / render thread can drop a few ms of input (outside the SDK:
+    // the worklet and the pool lose nothing), so medians decide and at least 80% of the segments
+    // must be clean; a wrong rate, gain or filter fails every segment.
     const seg = 1600;
     const hzs: number[] = [], amps: number[] = [];
     let clean = 0, segments = 0;
     for (let i = 1600; i + seg <= audio.length - 400; i += seg, segments++) {
       const hz = zeroCrossingHz(audio, 16000, i, i + seg);
-      const fit = fitSine(audio, 16000, 440, i, i + seg);
+      const fit = fitSine(audio, 16000, HZ, i, i + seg);
       hzs.push(hz);
       amps.push(fit.amp);
-      if (Math.abs(hz - 440) < 2 && 20 * Math.log10(fit.residual / fit.amp) < -30) clean++;
+      if (Math.abs(hz - HZ) < 2 && 20 * Math.log10(fit.residual / fit.amp) < -30) clean++;
     }
     expect(segments).toBeGreaterThanOrEqual(12);
-    expect(Math.abs(median(hzs) - 440)).toBeLessThan(0.5);
-    expect(Math.abs(median(amps) - 0.5)).toBeLessThan(0.02);
-    expect(clean / segments).toBeGreaterThanOrEqual(0.8);
-    // Levels: RMS of a 0.5 sine is 0.354, peak 0.5 (same rule: medians, 80% in range).
+    expectFrequency(audio, hzs);
+    expect(Math.abs(median(amps) - AMP) / AMP).toBeLessThan(0.04);
+    if (testMic.pure) expect(clean / segments).toBeGreaterThanOrEqual(0.8);
+    // Levels: RMS of a 0.5 sine is 0.354, peak 0.5 (same rule: medians, 80% within 6% where the
+    // mic is a steady tone; WebKit's beeps raise one level report in ten).
     const steady = levels.filter((l) => l.t > t0 + 200 && l.t < t0 + 1400);
     expect(steady.length).toBeGreaterThan(5);
-    expect(Math.abs(median(steady.map((l) => l.rms)) - 0.354)).toBeLessThan(0.015);
-    expect(Math.abs(median(steady.map((l) => l.peak)) - 0.5)).toBeLessThan(0.02);
-    const inRange = steady.filter((l) => l.rms > 0.33 && l.rms < 0.37 && l.peak > 0.47 && l.peak < 0.52).length;
-    expect(inRange / steady.length).toBeGreaterThanOrEqual(0.8);
+    expect(Math.abs(median(steady.map((l) => l.rms)) - RMS) / RMS).toBeLessThan(0.042);
+    expect(Math.abs(median(steady.map((l) => l.peak)) - PEAK) / PEAK).toBeLessThan(0.04);
+    const inRange = steady.filter((l) => Math.abs(l.rms - RMS) < 0.056 * RMS && l.peak > 0.94 * PEAK && l.peak < 1.04 * PEAK).length;
+    if (testMic.pure) expect(inRange / steady.length).toBeGreaterThanOrEqual(0.8);
     // At most ~10 level reports a second.
     const span = (levels[levels.length - 1]!.t - levels[0]!.t) / 1000;
     expect(levels.length / span).toBeLessThan(11.5);
   });
 
-  it.each([48000, 22050, 16000])('in a %i Hz context (16000: no resampling) the frames are still 16 kHz with the 440 Hz tone', async (rate) => {
+  it.each([44100, 48000, 22050, 16000])(`in a %i Hz context (16000: no resampling) the frames are still 16 kHz with the ${HZ} Hz tone`, async (rate) => {
     ctx = new AudioContext({ sampleRate: rate });
     await ctx.resume();
     expect(ctx.sampleRate).toBe(rate);
@@ -119,11 +146,11 @@ describe('Microphone (real Chromium, fake device)', () => {
     const hzs: number[] = [], amps: number[] = [];
     for (let i = 1600; i + 1600 <= audio.length - 400; i += 1600) {
       hzs.push(zeroCrossingHz(audio, 16000, i, i + 1600));
-      amps.push(fitSine(audio, 16000, 440, i, i + 1600).amp);
+      amps.push(fitSine(audio, 16000, HZ, i, i + 1600).amp);
     }
     expect(hzs.length).toBeGreaterThanOrEqual(4);
-    expect(Math.abs(median(hzs) - 440)).toBeLessThan(0.5);
-    expect(Math.abs(median(amps) - 0.5)).toBeLessThan(0.02);
+    expectFrequency(audio, hzs);
+    expect(Math.abs(median(amps) - AMP) / AMP).toBeLessThan(0.04);
   });
 
   it('mute sends zeros and keeps timing; unmute brings the tone back', async () => {
@@ -147,8 +174,8 @@ describe('Microphone (real Chromium, fake device)', () => {
     expect(zeros).toBeGreaterThan(0.3 * 16000);
     expect(zeros).toBeLessThan(0.5 * 16000);
     // ...and the tone before and after it.
-    expect(rms(audio, 800, 4800)).toBeGreaterThan(0.3);
-    expect(rms(audio, audio.length - 3200, audio.length - 400)).toBeGreaterThan(0.3);
+    expect(rms(audio, 800, 4800)).toBeGreaterThan(0.85 * RMS);
+    expect(rms(audio, audio.length - 3200, audio.length - 400)).toBeGreaterThan(0.85 * RMS);
   });
 
   it('setDevice mid-take loses no audio: no gap, duration right', async () => {
@@ -205,7 +232,8 @@ describe('Microphone (real Chromium, fake device)', () => {
     await sleep(300);
     await mic.setDevice(ids[2]);
     expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['live', 'live']);
-    await sleep(400);
+    // 150 ms of the last device's audio after its switch, for the no-hole check.
+    await until(() => at.length === 2 && take.durationMs > at[1]! + 250, 'audio after the second switch');
     await take.stop();
     expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['ended', 'ended']);
     expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
@@ -240,7 +268,7 @@ describe('Microphone (real Chromium, fake device)', () => {
     const lostStream = mic.mediaStream;
     hide = list[0]!.deviceId;
     media.dispatchEvent(new Event('devicechange'));
-    await sleep(700);
+    await until(() => switches.length === 1 && take.durationMs > switches[0]! + 250, 'the fallback and audio after it');
     expect(switches.length).toBe(1);
     expect(fallbacks).toEqual([{ lostDeviceId: list[0]!.deviceId, deviceId: mic.deviceId }]);
     expect(changes.length).toBe(1);
@@ -251,7 +279,7 @@ describe('Microphone (real Chromium, fake device)', () => {
     expectNoHole(audio, switches[0]! * 16 - 800, switches[0]! * 16 + 1600);
   });
 
-  it('a track that ends (unplug) emits ended and falls back', async () => {
+  itUnless(GAPS.trackEndedEvent, 'a track that ends (unplug) emits ended and falls back', async () => {
     ctx = new AudioContext();
     mic = await Microphone.create(ctx, RAW);
     const events: string[] = [];
@@ -267,19 +295,25 @@ describe('Microphone (real Chromium, fake device)', () => {
     expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
   });
 
-  it('processing switches: on by default, each can be turned off (the track settings say so)', async () => {
+  it('processing switches: on by default, each can be turned off (the track settings say so, for what the engine supports)', async () => {
     ctx = new AudioContext();
+    // WebKitGTK supports echoCancellation only: the others are absent from its settings.
+    const supported = navigator.mediaDevices.getSupportedConstraints();
+    const keys = ['echoCancellation', 'noiseSuppression', 'autoGainControl'] as const;
+    const want = (v: [boolean, boolean, boolean]) => keys.map((k, i) => (supported[k] ? v[i] : undefined));
+    const got = () => {
+      const s = mic!.mediaStream.getAudioTracks()[0]!.getSettings();
+      return keys.map((k) => s[k]);
+    };
+    expect(supported.echoCancellation).toBe(true);
     mic = await Microphone.create(ctx);
-    const on = mic.mediaStream.getAudioTracks()[0]!.getSettings();
-    expect([on.echoCancellation, on.noiseSuppression, on.autoGainControl]).toEqual([true, true, true]);
+    expect(got()).toEqual(want([true, true, true]));
     mic.destroy();
     mic = await Microphone.create(ctx, { noiseSuppression: false });
-    const some = mic.mediaStream.getAudioTracks()[0]!.getSettings();
-    expect([some.echoCancellation, some.noiseSuppression, some.autoGainControl]).toEqual([true, false, true]);
+    expect(got()).toEqual(want([true, false, true]));
     mic.destroy();
     mic = await Microphone.create(ctx, RAW);
-    const off = mic.mediaStream.getAudioTracks()[0]!.getSettings();
-    expect([off.echoCancellation, off.noiseSuppression, off.autoGainControl]).toEqual([false, false, false]);
+    expect(got()).toEqual(want([false, false, false]));
   });
 
   it('errors: unknown device -> no-device; refused permission -> permission-denied; one take at a time', async () => {

@@ -1,4 +1,4 @@
-// The worklet loader under a strict Content-Security-Policy, in real Chromium. Chromium applies
+// The worklet loader under a strict Content-Security-Policy, in each engine. Chromium applies
 // the page's CSP to audioWorklet.addModule, so the scenario runs in a page that carries the
 // header: test/fixtures/csp-page.html from the static server (`?csp=` sets it), in an iframe. It
 // loads the script-tag build, asks the fault server for a short reply with the real Player, and
@@ -7,6 +7,8 @@
 // (Chromium reports a refused worklet module neither as a securitypolicyviolation event nor in
 // resource timing, so the page cannot observe the attempts directly.)
 import { describe, expect, inject, it } from 'vitest';
+import { engine } from './engine-support';
+import { realClick } from './real-click';
 
 interface PageResult {
   ok: boolean;
@@ -22,6 +24,8 @@ async function underCsp(csp: string, opts: { workletUrl?: string } = {}): Promis
   const stat = inject('staticOrigin');
   const q = new URLSearchParams({ csp, run: id, ask: `${inject('faultOrigin')}/reply?id=${id}&frames=5` });
   if (opts.workletUrl) q.set('workletUrl', opts.workletUrl);
+  // Engine note 1: in WebKit the frame's context starts only from a gesture in the frame.
+  if (engine === 'webkit') q.set('gesture', '1');
   const frame = document.createElement('iframe');
   frame.allow = 'autoplay';
   frame.src = `${stat}/test/fixtures/csp-page.html?${q}`;
@@ -29,6 +33,10 @@ async function underCsp(csp: string, opts: { workletUrl?: string } = {}): Promis
     const timer = setTimeout(() => reject(new Error(`no report from the CSP page (${csp})`)), 15_000);
     const onMessage = (e: MessageEvent) => {
       if (e.data?.cspPage !== id) return;
+      if (e.data.ready) {
+        realClick(frame).catch(reject);
+        return;
+      }
       clearTimeout(timer);
       removeEventListener('message', onMessage);
       resolve(e.data as PageResult);

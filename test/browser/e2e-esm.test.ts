@@ -1,10 +1,11 @@
 // End to end in real Chromium, from ESM in a page: the built ES module (dist/talstream.mjs, as a
-// site would import it) takes the fake microphone (440 Hz) to the reference server and plays the
+// site would import it) takes the test microphone (engine-support.ts) to the reference server and plays the
 // answer, with a tap on the output; and an ask with a WAV Blob whose three tones must come out of
 // the speakers in order.
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { realClick } from './real-click';
 import { analyseTone } from '../../src/server/tone-analysis';
+import { testMic } from './engine-support';
 import { audibleSpan } from '../support/audible-span';
 import type * as TalStreamModule from '../../src/index';
 
@@ -89,7 +90,7 @@ async function tappedClient() {
 }
 
 describe('e2e from the ESM build: microphone -> reference server -> speakers', () => {
-  it('the server hears the fake mic (440 Hz, as long as we held), the answer plays through to the end', async () => {
+  it(`the server hears the test mic (${testMic.hz} Hz, as long as we held), the answer plays through to the end`, async () => {
     const { ctx, client, tap } = await tappedClient();
 
     const mic = await clickTo('talk', async () => {
@@ -117,7 +118,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     // What the server heard: the fake mic's tone, and as much audio as the take recorded.
     const m = /^heard (\d+\.\d) s of 16 kHz audio, (\d+) Hz peak$/.exec(question);
     expect(m, question).not.toBeNull();
-    expect(Math.abs(Number(m![2]) - 440)).toBeLessThanOrEqual(2);
+    expect(Math.abs(Number(m![2]) - testMic.hz)).toBeLessThanOrEqual(2);
     expect(Math.abs(Number(m![1]) * 1000 - takeResult.durationMs)).toBeLessThanOrEqual(50);
     expect(Math.abs(takeResult.durationMs - heldMs)).toBeLessThan(400);
     expect(events).toEqual(['question', 'audio-start', 'end']);
@@ -127,7 +128,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     expect(summary.firstAudioMs).toBeGreaterThanOrEqual(0);
     expect(Math.abs(summary.playedMs - takeResult.durationMs)).toBeLessThan(25);
 
-    // What reached the speakers: the whole echo, at 440 Hz.
+    // What reached the speakers: the whole echo, at the mic's pitch.
     await new Promise((r) => setTimeout(r, 150)); // the tap posts in 4096-sample blocks
     const heard = tap.take();
     const span = audibleSpan(heard);
@@ -135,7 +136,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     const playedMs = ((span.end - span.start + 1) / ctx.sampleRate) * 1000;
     expect(Math.abs(playedMs - takeResult.durationMs)).toBeLessThan(60);
     const body = heard.subarray(span.start + Math.round(ctx.sampleRate * 0.05), span.end - Math.round(ctx.sampleRate * 0.05));
-    expect(Math.abs(analyseTone(body, ctx.sampleRate).peakHz! - 440)).toBeLessThan(2);
+    expect(Math.abs(analyseTone(body, ctx.sampleRate).peakHz! - testMic.hz)).toBeLessThan(2);
   });
 
   it('ask with a WAV Blob: three tones come out of the speakers in order, without gaps', async () => {

@@ -5,7 +5,7 @@
 // click stays suspended). Apps call `client.unlock()` in a click for this; the suite clicks a
 // button through the driver (a real gesture) before each test, so a test that makes a context
 // tests what it is about. client-unlock.test.ts opts out (`noAutoGesture`) and shows the bug itself.
-import { beforeEach } from 'vitest';
+import { beforeAll, beforeEach } from 'vitest';
 import { server } from 'vitest/browser';
 import { realClick } from './real-click';
 
@@ -15,7 +15,7 @@ declare global {
   var noAutoGesture: boolean | undefined;
 }
 
-beforeEach(async () => {
+async function gesture(): Promise<void> {
   if (server.browser !== 'webkit' || globalThis.noAutoGesture) return;
   const b = document.createElement('button');
   b.textContent = 'gesture';
@@ -25,4 +25,8 @@ beforeEach(async () => {
   } finally {
     b.remove();
   }
-});
+}
+
+// Before a file's own beforeAll (which may unlock a client) and before each test.
+beforeAll(gesture);
+beforeEach(gesture);

@@ -5,14 +5,24 @@ import { commands } from 'vitest/browser';
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
-    realClick(selector: string): Promise<void>;
+    realClick(selector: string, frameSelector?: string): Promise<void>;
   }
 }
 
 let next = 0;
 
-/** Clicks `el` (which must be in the document and visible) through the driver. */
-export async function realClick(el: Element): Promise<void> {
+const selectorOf = (el: Element) => {
   if (!el.id) el.id = `real-click-${++next}`;
-  await commands.realClick(`#${CSS.escape(el.id)}`);
+  return `#${CSS.escape(el.id)}`;
+};
+
+/**
+ * Clicks `el` through the driver. It must be visible, in the test's document or in a same-origin
+ * iframe of it.
+ */
+export async function realClick(el: Element): Promise<void> {
+  if (el.ownerDocument === document) return commands.realClick(selectorOf(el));
+  const frame = [...document.querySelectorAll('iframe')].find((f) => f.contentDocument === el.ownerDocument);
+  if (!frame) throw new Error('realClick: the element is in no same-origin iframe of the test page');
+  await commands.realClick(selectorOf(el), selectorOf(frame));
 }

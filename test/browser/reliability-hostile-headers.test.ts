@@ -4,6 +4,7 @@
 // demo page (the script-tag build, in a same-origin iframe): the caption shows the HTML as text.
 import { afterEach, describe, expect, it } from 'vitest';
 import { faultOrigin, recordEvents, records, tappedClient, until, within } from './reliability-helpers';
+import { realClick } from './real-click';
 
 let env: Awaited<ReturnType<typeof tappedClient>> | null = null;
 afterEach(async () => {
@@ -65,7 +66,8 @@ describe('the demo page', () => {
     expect(win.TalStream, 'dist/talstream.iife.js must be built (npm run build)').toBeDefined();
     const href = win.location.href;
     (doc.getElementById('typed') as HTMLInputElement).value = 'show me';
-    (doc.getElementById('text-form') as HTMLFormElement).requestSubmit();
+    // Submitted by a real click (a gesture: WebKit starts the page's audio only in one).
+    await realClick(doc.querySelector('#text-form button')!);
     const answer = doc.getElementById('answer')!;
     await until(() => answer.textContent === `${HTML}w1 ${HTML}w2 ${HTML}w3 `, 8000, 'the full answer caption');
     expect(answer.querySelector('*')).toBeNull();

@@ -10,6 +10,10 @@ import { createClient, type TalStreamClient } from '../../src/client';
 import type { Microphone } from '../../src/capture/microphone';
 import { Player } from '../../src/playout/player';
 import { faultOrigin, within } from './reliability-helpers';
+import { GAPS, engine } from './engine-support';
+
+/** Exact heap figures need a forced GC and performance.memory (Chromium): see GAPS.exactHeap. */
+const exactHeap = !GAPS.exactHeap.engines.includes(engine);
 
 const ASKS = 200;
 
@@ -129,8 +133,9 @@ afterAll(async () => {
 });
 
 describe('soak: 200 asks in one client', () => {
-  it('no growth in contexts, worklet nodes, tracks, listeners; heap within 10% of the level after 10 asks', { timeout: 120_000 }, async () => {
-    expect(typeof (globalThis as { gc?: unknown }).gc, 'Chromium needs --js-flags=--expose-gc').toBe('function');
+  const heapTitle = exactHeap ? '; heap within 10% of the level after 10 asks' : ` [heap not measured in ${engine}: ${GAPS.exactHeap.why}]`;
+  it(`no growth in contexts, worklet nodes, tracks, listeners${heapTitle}`, { timeout: 180_000 }, async () => {
+    expect(await GAPS.exactHeap.present()).toBe(!exactHeap);
     client = createClient({
       url: `${faultOrigin()}/reply?id=soak&frames=3`,
       upload: 'buffered',
@@ -174,15 +179,16 @@ describe('soak: 200 asks in one client', () => {
       await iterate;
       if (summary && summary.frames !== 3) failures.push(`ask ${i}: ${summary.frames} frames`);
       if (i === 1) after1 = snap();
-      if (i === 10) heapAt10 = await settledHeap();
+      if (i === 10 && exactHeap) heapAt10 = await settledHeap();
     }
-    const heapAt200 = await settledHeap();
+    const heapAt200 = exactHeap ? await settledHeap() : 0;
     const end = snap();
     expect(failures).toEqual([]);
     // The first ask built everything (one context, the player's and the mic's worklet nodes, one
     // track); 199 more asks added nothing.
     expect(end).toEqual(after1);
     expect(end).toMatchObject({ contexts: 1, players: 1, tracksOpened: 1, liveTracks: 1 });
+    if (!exactHeap) return;
     const growth = (heapAt200 - heapAt10) / heapAt10;
     expect(growth, `heap after 10 asks ${(heapAt10 / 2 ** 20).toFixed(2)} MiB, after ${ASKS}: ${(heapAt200 / 2 ** 20).toFixed(2)} MiB`).toBeLessThan(0.1);
     // For the reliability bench's note.

@@ -4,6 +4,7 @@ import { Microphone } from '../../src/capture/microphone';
 import { Take } from '../../src/capture/take';
 import { TalStreamHttpError } from '../../src/errors';
 import { sleep } from './capture-helpers';
+import { GAPS, engine, itUnless, itWhereMissing } from './engine-support';
 
 const RAW = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
 
@@ -46,8 +47,8 @@ afterEach(async () => {
   ctx = undefined;
 });
 
-describe('postFrames (real fetch in Chromium, loopback servers)', () => {
-  it("'stream' over HTTP/2: frames reach the server while the microphone is still recording", async () => {
+describe(`postFrames (real fetch in ${engine}, loopback servers)`, () => {
+  itUnless(GAPS.requestStreams, "'stream' over HTTP/2: frames reach the server while the microphone is still recording", async () => {
     const origin = inject('uploadH2Origin');
     const sid = nextId();
     ctx = new AudioContext();
@@ -85,7 +86,7 @@ describe('postFrames (real fetch in Chromium, loopback servers)', () => {
     expect(attempt.frames.every((f) => f.sampleRate === 16000 && f.question === 'streamed?')).toBe(true);
   });
 
-  it("'auto' against HTTPS HTTP/1.1: the streaming attempt fails, the buffered re-send loses nothing", async () => {
+  itUnless(GAPS.requestStreams, "'auto' against HTTPS HTTP/1.1: the streaming attempt fails, the buffered re-send loses nothing", async () => {
     const origin = inject('uploadH1sOrigin');
     const sid = nextId();
     ctx = new AudioContext();
@@ -126,7 +127,7 @@ describe('postFrames (real fetch in Chromium, loopback servers)', () => {
     }
   });
 
-  it("'auto' over HTTP/2 streams (one attempt, HTTP/2)", async () => {
+  itUnless(GAPS.requestStreams, "'auto' over HTTP/2 streams (one attempt, HTTP/2)", async () => {
     const sent: Uint8Array[] = [];
     const take = finishedTake(4, '', sent);
     const modes: string[] = [];
@@ -137,9 +138,30 @@ describe('postFrames (real fetch in Chromium, loopback servers)', () => {
     expect(attempt.frames.map((f) => f.sha256)).toEqual(await Promise.all(sent.map(sha256)));
   });
 
-  it("'stream' over HTTP/1.1 fails with network (no fallback when streaming was demanded)", async () => {
+  itUnless(GAPS.requestStreams, "'stream' over HTTP/1.1 fails with network (no fallback when streaming was demanded)", async () => {
     const err = await postFrames({ url: `${inject('uploadH1sOrigin')}/upload?id=${nextId()}`, frames: finishedTake(3), upload: 'stream' }).catch((e) => e);
     expect(err).toMatchObject({ name: 'TalStreamError', code: 'network' });
+  });
+
+  itWhereMissing(GAPS.requestStreams, "'auto' over HTTP/2 sends the take buffered in one attempt, every frame as sent", async () => {
+    const sent: Uint8Array[] = [];
+    const take = finishedTake(4, '', sent);
+    const modes: string[] = [];
+    const res = await postFrames({ url: `${inject('uploadH2Origin')}/upload?id=${nextId()}`, frames: take, onAttempt: (m) => modes.push(m) });
+    const attempt: Attempt = await res.json();
+    expect(modes).toEqual(['buffered']);
+    expect(attempt.httpVersion).toBe('2.0');
+    expect(attempt.contentType).toBe('application/octet-stream');
+    expect(attempt.frames.map((f) => f.sha256)).toEqual(await Promise.all(sent.map(sha256)));
+  });
+
+  itWhereMissing(GAPS.requestStreams, "'stream' is refused with unsupported before any request is made", async () => {
+    const sid = nextId();
+    const modes: string[] = [];
+    const err = await postFrames({ url: `${inject('uploadH2Origin')}/upload?id=${sid}`, frames: finishedTake(3), upload: 'stream', onAttempt: (m) => modes.push(m) }).catch((e) => e);
+    expect(err).toMatchObject({ name: 'TalStreamError', code: 'unsupported' });
+    expect(modes).toEqual([]);
+    expect(await received(inject('uploadH2Origin'), sid)).toEqual([]);
   });
 
   it('headers from an async function reach the server; non-2xx is an http error with status and body start', async () => {
@@ -164,7 +186,8 @@ describe('postFrames (real fetch in Chromium, loopback servers)', () => {
     const ac = new AbortController();
     const take = new Take();
     take.write(new Float32Array(3200).fill(0.1));
-    const p = postFrames({ url: `${inject('uploadH2Origin')}/upload?id=${nextId()}`, frames: take, upload: 'stream', signal: ac.signal }).catch((e) => e);
+    // 'auto': streamed where the engine can, else buffered while the take still records; either way the abort ends it.
+    const p = postFrames({ url: `${inject('uploadH2Origin')}/upload?id=${nextId()}`, frames: take, signal: ac.signal }).catch((e) => e);
     await sleep(100);
     ac.abort();
     expect(await p).toMatchObject({ code: 'aborted' });

@@ -1,13 +1,33 @@
 // What the browser engines need from a desktop, started for the test run and stopped after it:
 // a PulseAudio sound server (Firefox's AudioContext kills its tab without one; WebKitGTK plays
-// through it) with a null output sink and two 440 Hz sine sources that Firefox opens as real
-// microphones (it has no file input for a fake one), and an X server for WebKitGTK's MiniBrowser.
-// Started by pid; one already running is used as it is (only the modules loaded here are unloaded).
+// through it) with a null output sink, two microphones that Firefox opens as real capture devices
+// (it has no file input for a fake one), and an X server for WebKitGTK's MiniBrowser.
+// Each microphone is the monitor of a null sink into which `pacat` plays a 440 Hz sine of
+// amplitude 0.5 at 48 kHz, like Chromium's fake WAV. (PulseAudio's own module-sine-source reaches
+// Firefox in bursts: one 200 ms stretch of audio in every 2 s, zeros between, measured here.)
+// Started by pid; a sound server already running is used as it is (only what was loaded here is
+// unloaded again).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
 
-/** The microphones Firefox gets: PulseAudio sources named like this (440 Hz sine, amplitude 0.5). */
-export const MIC_SOURCES = ['talstream-mic', 'talstream-mic-2'];
+/** The microphones' sinks; the capture devices are their monitors (`<name>.monitor`). */
+export const MIC_SINKS = ['talstream-mic', 'talstream-mic-2'];
+const MIC_RATE = 48000;
+const MIC_HZ = 440;
+const MIC_AMP = 0.5;
+
+/** An endless 440 Hz sine as float32 LE, produced as fast as the reader (pacat, real time) reads. */
+function sine() {
+  let n = 0;
+  return new Readable({
+    read() {
+      const block = Buffer.alloc(4800 * 4);
+      for (let i = 0; i < 4800; i++, n++) block.writeFloatLE(MIC_AMP * Math.sin((2 * Math.PI * MIC_HZ * (n % MIC_RATE)) / MIC_RATE), i * 4);
+      this.push(block);
+    },
+  });
+}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,14 +74,28 @@ export async function startSoundServer() {
     if (!r.ok) throw new Error(`pactl load-module ${args.join(' ')}: ${r.err}`);
     modules.push(r.out);
   };
-  const before = pactl('get-default-source').out;
+  // Sinks of ours left by a run that was killed: two sines in one sink sum to any level.
+  for (const line of pactl('list', 'short', 'modules').out.split('\n')) {
+    const [index, name, args = ''] = line.split('\t');
+    if (name === 'module-null-sink' && /sink_name=talstream-/.test(args)) pactl('unload-module', index);
+  }
+  const before = { sink: pactl('get-default-sink').out, source: pactl('get-default-source').out };
   load('module-null-sink', 'sink_name=talstream-out');
-  for (const name of MIC_SOURCES) load('module-sine-source', `source_name=${name}`, 'frequency=440', 'rate=48000');
+  const feeders = [];
+  for (const name of MIC_SINKS) {
+    load('module-null-sink', `sink_name=${name}`, `rate=${MIC_RATE}`, 'channels=1');
+    const pacat = spawn('pacat', [`--device=${name}`, '--format=float32le', `--rate=${MIC_RATE}`, '--channels=1', '--latency-msec=200'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    pacat.stdin.on('error', () => {}); // EPIPE when it is stopped
+    sine().pipe(pacat.stdin);
+    feeders.push(stopper(pacat));
+  }
   pactl('set-default-sink', 'talstream-out');
-  pactl('set-default-source', MIC_SOURCES[0]);
+  pactl('set-default-source', `${MIC_SINKS[0]}.monitor`);
   return async () => {
+    for (const stop of feeders) await stop();
     for (const m of modules.reverse()) pactl('unload-module', m);
-    if (before) pactl('set-default-source', before);
+    if (before.sink) pactl('set-default-sink', before.sink);
+    if (before.source) pactl('set-default-source', before.source);
     await stopServer();
   };
 }

@@ -35,18 +35,19 @@ class EngineProvider {
     return { page: this.pages.get(sessionId) };
   }
 
-  /** A driver click on `selector` inside the tester iframe. */
-  async clickInTester(sessionId, selector) {
+  /** A driver click on `selector` inside the tester iframe (and inside its iframe `frameSelector`). */
+  async clickInTester(sessionId, selector, frameSelector) {
     const page = this.pages.get(sessionId);
+    const frames = frameSelector ? [TESTER_FRAME, frameSelector] : [TESTER_FRAME];
     if (this.engine === 'firefox') {
-      const frameEl = await page.raw.$(TESTER_FRAME);
-      const frame = await frameEl.contentFrame();
+      let frame = page.raw;
+      for (const f of frames) frame = await (await frame.$(f)).contentFrame();
       await frame.click(selector);
       return;
     }
     const s = page.raw; // WebDriver session
-    await s.frame(TESTER_FRAME);
     try {
+      for (const f of frames) await s.frame(f);
       await s.click(selector);
     } finally {
       await s.frame(null);
@@ -63,16 +64,17 @@ class EngineProvider {
 }
 
 /**
- * `commands.realClick(selector)`: a real click through the driver on the element `selector` finds in
- * the test's document. Playwright, puppeteer's BiDi input and WebDriver element click all make a
+ * `commands.realClick(selector, frameSelector?)`: a real click through the driver on the element
+ * `selector` finds in the test's document (or in its iframe `frameSelector`). Playwright, puppeteer's BiDi input and WebDriver element click all make a
  * user gesture (transient activation), which `element.click()` from the test itself does not.
  */
-export async function realClick(ctx, selector) {
+export async function realClick(ctx, selector, frameSelector) {
   if (ctx.provider.name === 'playwright') {
-    await ctx.iframe.locator(selector).click();
+    const scope = frameSelector ? ctx.iframe.frameLocator(frameSelector) : ctx.iframe;
+    await scope.locator(selector).click();
     return;
   }
-  await ctx.provider.clickInTester(ctx.sessionId, selector);
+  await ctx.provider.clickInTester(ctx.sessionId, selector, frameSelector);
 }
 
 /** The provider option of a browser project for `engine` ('firefox' or 'webkit'). */

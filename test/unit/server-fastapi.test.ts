@@ -1,7 +1,6 @@
 // @vitest-environment node
-// The SDK against demo/fastapi/app.py, a FastAPI server on the seed protocol run by uvicorn.
-// CI installs python3-fastapi and python3-uvicorn (.ci/run): without them this test FAILS, saying so.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// The SDK against demo/fastapi/app.py, a FastAPI server on the seed protocol run by uvicorn
+// (test/support/fastapi-server.ts); the browser client against it is test/e2e/fastapi-page.test.ts.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,62 +14,21 @@ import { Resampler } from '../../src/dsp/resampler';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { concat, sine, uploadFrames } from './server-test-helpers';
 import { captureIO } from './cli-helpers';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright';
-import { chromiumLaunchOptions } from '../support/chromium.mjs';
-import { installDemoTap } from '../support/demo-tap';
+import { startFastapi, type FastapiServer } from '../support/fastapi-server';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const app = path.join(root, 'demo/fastapi/app.py');
 const fakeMic = path.join(root, 'test/fixtures/fake-mic-440hz.wav');
 
-/** The first Python that can import fastapi and uvicorn: $TALSTREAM_PYTHON, python3, /usr/bin/python3. */
-function findPython(): { python?: string; tried: string[] } {
-  const candidates = [process.env.TALSTREAM_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => Boolean(c));
-  const tried: string[] = [];
-  for (const c of candidates) {
-    const r = spawnSync(c, ['-c', 'import fastapi, uvicorn'], { encoding: 'utf8' });
-    if (r.status === 0) return { python: c, tried };
-    tried.push(`${c}: ${(r.error?.message ?? r.stderr.trim().split('\n').at(-1)) || `exit ${r.status}`}`);
-  }
-  return { tried };
-}
-
-let child: ChildProcess | undefined;
+let server: FastapiServer | undefined;
 let origin = '';
 let dir = '';
 beforeAll(async () => {
-  const { python, tried } = findPython();
-  if (!python) {
-    throw new Error(
-      `this test needs Python with fastapi and uvicorn (Debian: apt-get install python3-fastapi python3-uvicorn; ` +
-        `or set TALSTREAM_PYTHON). Tried: ${tried.join('; ')}`,
-    );
-  }
   dir = await mkdtemp(path.join(tmpdir(), 'talstream-fastapi-'));
-  child = spawn(python, [app, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  origin = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`app.py did not start in 20 s: ${out}${err}`)), 20_000);
-    child!.stdout!.on('data', (d) => {
-      out += d;
-      const m = /POST (http:\/\/127\.0\.0\.1:\d+)\/ask/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child!.on('exit', (code) => reject(new Error(`app.py exited (${code}): ${out}${err}`)));
-  });
+  server = await startFastapi();
+  origin = server.origin;
 }, 30_000);
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const gone = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await gone;
-  }
+  await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -131,55 +89,5 @@ describe('SDK against the FastAPI example server (uvicorn)', () => {
     expect(await res.text()).toBe(`bad upload: at byte ${good.length}: total 4 < 8 + header length 0\n`);
     expect(await runCli(['ask', '--url', `${origin}/ask?pace=warp`, '--question', 'x'], io)).toBe(1);
     expect(io.err().split('\n').slice(1, 3)).toEqual(['error: HTTP 400 Bad Request', 'bad query: reply must be echo|tone, pace burst|realtime']);
-  });
-});
-
-describe('the browser client (script-tag build) against the FastAPI server', () => {
-  it('the demo page served by FastAPI asks with a WAV file: captions arrive and the whole echo plays', async () => {
-    if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-    const browser = await chromium.launch(chromiumLaunchOptions());
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${origin}/demo/`);
-      // The first gesture builds the page's client; then tap its output node.
-      await page.locator('#typed').fill('');
-      await page.setInputFiles('#wav', fakeMic);
-      await installDemoTap(page);
-      await page.waitForFunction(() => /^Done: /.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30_000 });
-      expect(await page.locator('#question').textContent()).toBe('heard 3.0 s of 16 kHz audio, about 440 Hz');
-      expect(await page.locator('#answer').textContent()).toBe('You said 3.0 seconds of sound. Here it is back.');
-      expect(await page.locator('#stat-first-audio').textContent()).toMatch(/^\d+ ms$/);
-      // The reply had no sign-3 frame (seed style): the end of the body ended it, after 3 s of audio.
-      const { played, rate, body } = await page.evaluate(() => {
-        const t = (window as any).__tap as { blocks: Float32Array[]; rate: number };
-        const n = t.blocks.reduce((a, b) => a + b.length, 0);
-        const all = new Float32Array(n);
-        t.blocks.reduce((at, b) => (all.set(b, at), at + b.length), 0);
-        // Sounding time: 10 ms windows with sound in them (an underrun's silence does not count).
-        const win = Math.round(t.rate / 100);
-        let sounding = 0;
-        let first = -1;
-        for (let w = 0; w + win <= n; w += win) {
-          let peak = 0;
-          for (let i = w; i < w + win; i++) peak = Math.max(peak, Math.abs(all[i]!));
-          if (peak < 0.1) continue;
-          sounding++;
-          if (first < 0) first = w;
-        }
-        // One clean second from the middle, for the pitch.
-        const mid = first + Math.round(t.rate * 0.5);
-        return { played: sounding / 100, rate: t.rate, body: Array.from(all.subarray(mid, mid + t.rate)) };
-      });
-      const peakHz = analyseTone(Float32Array.from(body), rate).peakHz!;
-      // The tap went in after the first gesture, so it may miss the reply's first few ms at most.
-      expect(played).toBeGreaterThan(2.9);
-      expect(played).toBeLessThanOrEqual(3.05); // partial windows at the edges and around a gap
-      expect(Math.abs(peakHz - 440)).toBeLessThan(3);
-      expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
   });
 });

@@ -1,31 +1,24 @@
-// @vitest-environment node
-// The Player's SharedArrayBuffer path in real Chromium. Only a cross-origin isolated top-level page
+// The Player's SharedArrayBuffer path in each engine. Only a cross-origin isolated top-level page
 // can hand a SharedArrayBuffer to a worklet (an iframe in vitest's browser page cannot be isolated),
-// so Playwright opens test/fixtures/coi-page.html served with COOP/COEP and runs the script-tag build
-// there. On an OfflineAudioContext nothing renders until startRendering, so which frames went by the
+// so the driver opens test/fixtures/coi-page.html served with COOP/COEP and runs the script-tag
+// build there. On an OfflineAudioContext nothing renders until startRendering, so which frames went by the
 // ring and which by messages (a full ring) is decided before any audio exists, and the output can be
 // compared sample for sample with the messages-only path. Needs dist/ (npm test builds first).
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumLaunchOptions } from '../support/chromium.mjs';
+import type { DrivenBrowser, DrivenPage } from '../support/engines.mjs';
 import { startStaticServer } from '../support/static-server';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { engine, launch } from './e2e-helpers';
 
 let server: { origin: string; close(): Promise<void> };
-let browser: Browser;
-let page: Page;
+let browser: DrivenBrowser;
+let page: DrivenPage;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(root, 'dist/talstream.iife.js'))) throw new Error('dist/talstream.iife.js is missing: run `npm run build` first');
   server = await startStaticServer();
-  browser = await chromium.launch(chromiumLaunchOptions());
+  browser = await launch();
   page = await browser.newPage();
   await page.goto(`${server.origin}/test/fixtures/coi-page.html?coi=1`);
-}, 60_000);
+}, 90_000);
 afterAll(async () => {
   await browser?.close();
   await server?.close();
@@ -44,7 +37,7 @@ interface Run {
 }
 
 /** Plays `frames` frames of 480 samples (frame k holds the constant k/1024) through a Player on a 24 kHz offline context. */
-function play(p: Page, frames: number, sharedMemory: boolean | undefined): Promise<Run> {
+function play(p: DrivenPage, frames: number, sharedMemory: boolean | undefined): Promise<Run> {
   return p.evaluate(
     async ({ frames, sharedMemory }) => {
       const T = (window as unknown as { TalStream: typeof import('../../src/index') }).TalStream;
@@ -82,7 +75,7 @@ function play(p: Page, frames: number, sharedMemory: boolean | undefined): Promi
 
 const expected = (frames: number) => Array.from({ length: frames }, (_, k) => [(k + 1) / 1024, (k + 1) / 1024, (k + 1) / 1024]);
 
-describe('Player over a SharedArrayBuffer ring (cross-origin isolated page)', () => {
+describe(`Player over a SharedArrayBuffer ring in ${engine} (cross-origin isolated page)`, () => {
   it('the page is isolated; by default frames go through the ring: no message per frame either way', async () => {
     expect(await page.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function')).toBe(true);
     const r = await play(page, 5, undefined);

@@ -1,0 +1,183 @@
+// The demo page (demo/, script-tag build) driven like a person, in each engine: real mouse and
+// keyboard input through the driver, the engine's test microphone (processing off), the reference
+// server on loopback, and a tap on the page's output node to hear what played. Needs dist/.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DrivenBrowser, DrivenPage } from '../support/engines.mjs';
+import { audibleSpan } from '../support/audible-span';
+import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
+import { analyseTone } from '../../src/server/tone-analysis';
+import { engine, installDemoTap, launch, root, tapped, testMic, text, waitForStatus } from './e2e-helpers';
+
+let server: ReferenceServer;
+let browser: DrivenBrowser;
+let page: DrivenPage;
+
+beforeAll(async () => {
+  server = await startReferenceServer({ port: 0 });
+  browser = await launch();
+}, 90_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+beforeEach(async () => {
+  page = await browser.newPage();
+});
+afterEach(async () => {
+  await page.close();
+  expect(page.errors).toEqual([]);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pressed = () => page.waitFor(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
+/** "heard 1.5 s of 16 kHz audio, 440 Hz peak": seconds and peak Hz. */
+function heard(question: string): { ms: number; hz: number } {
+  const m = /^heard (\d+\.\d) s of 16 kHz audio, (\d+) Hz peak$/.exec(question);
+  expect(m, question).not.toBeNull();
+  return { ms: Number(m![1]) * 1000, hz: Number(m![2]) };
+}
+
+describe(`demo page in ${engine}, driven like a person`, () => {
+  it('hold the talk button with the mouse: the caption says what was heard, the answer plays to the end, stats show first audio', async () => {
+    await page.goto(`${server.origin}/?processing=off&pace=burst`);
+    expect(await page.url()).toBe(`${server.origin}/demo/?processing=off&pace=burst`);
+    await page.press('#talk');
+    await installDemoTap(page);
+    // The first press also opens the microphone; the recording starts when the button says so,
+    // which is once the microphone's audio flows (Microphone.create waits for it).
+    await pressed();
+    const held0 = Date.now();
+    expect(await text(page, '#talk-label')).toBe('Release to send');
+    await sleep(1500 - (Date.now() - held0));
+    await page.release();
+    const heldMs = Date.now() - held0;
+    await waitForStatus(page, /^Done: /);
+
+    const h = heard(await text(page, '#question'));
+    expect(Math.abs(h.hz - testMic.hz)).toBeLessThanOrEqual(2);
+    expect(Math.abs(h.ms - heldMs)).toBeLessThan(400);
+    const secs = (h.ms / 1000).toFixed(1);
+    expect(await text(page, '#answer')).toBe(`Here is what you said: ${secs} seconds of sound, played back to you at 24 kilohertz.`);
+    expect(await text(page, '#stat-first-audio')).toMatch(/^\d+ ms$/);
+    expect(await text(page, '#stat-first-byte')).toMatch(/^\d+ ms$/);
+    expect(await text(page, '#stat-underruns')).toBe('0');
+    // 20 ms frames of the echo plus the closing one (the caption rounds the duration to 0.1 s).
+    expect(Math.abs(Number(await text(page, '#stat-frames')) - h.ms / 20)).toBeLessThanOrEqual(9); // the peak finder's bin on a short take (44x Hz)
+    expect(await page.evaluate(() => document.getElementById('talk')!.getAttribute('aria-pressed'))).toBe('false');
+    expect(await page.evaluate(() => (document.getElementById('interrupt') as HTMLButtonElement).disabled)).toBe(true);
+
+    const { samples, rate } = await tapped(page);
+    const span = audibleSpan(samples);
+    expect(span.start).toBeGreaterThanOrEqual(0);
+    // The whole echo played (to 0.05 s, the caption's rounding), at the mic's pitch.
+    expect(Math.abs(((span.end - span.start + 1) / rate) * 1000 - h.ms)).toBeLessThan(60);
+    const body = samples.subarray(span.start + Math.round(rate * 0.05), span.end - Math.round(rate * 0.05));
+    expect(Math.abs(analyseTone(body, rate).peakHz! - testMic.hz)).toBeLessThan(2);
+  });
+
+  it('keyboard: Space held on the focused button, then toggle mode with Enter', async () => {
+    await page.goto(`${server.origin}/demo/?processing=off&pace=burst`);
+    await page.key('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('talk');
+    await page.key('Space', 'down');
+    await pressed();
+    const t0 = Date.now();
+    await sleep(1000);
+    await page.key('Space', 'up');
+    const held = Date.now() - t0;
+    await waitForStatus(page, /^Done: /);
+    const first = heard(await text(page, '#question'));
+    expect(Math.abs(first.hz - testMic.hz)).toBeLessThanOrEqual(9); // the peak finder's bin on a short take (44x Hz)
+    expect(Math.abs(first.ms - held)).toBeLessThan(400);
+
+    await page.click('input[name="mode"][value="toggle"]');
+    expect(await text(page, '#talk-label')).toBe('Click to talk');
+    await page.focus('#talk');
+    await page.key('Enter');
+    await pressed();
+    const t1 = Date.now();
+    expect(await text(page, '#talk-label')).toBe('Click to send');
+    await sleep(2000 - (Date.now() - t1));
+    await page.key('Enter');
+    const held2 = Date.now() - t1;
+    await waitForStatus(page, /^Done: /);
+    const second = heard(await text(page, '#question'));
+    expect(Math.abs(second.hz - testMic.hz)).toBeLessThanOrEqual(9); // the peak finder's bin on a short take (44x Hz)
+    expect(Math.abs(second.ms - held2)).toBeLessThan(400);
+  });
+
+  it('a WAV file and a typed question; server text stays text, an action URL is shown, not followed', async () => {
+    const url = `${server.origin}/demo/?pace=burst&url=${encodeURIComponent('javascript:window.__followed=1')}`;
+    await page.goto(url);
+    // A person clicks on the page before choosing the file: that gesture starts the page's audio
+    // (a file's 'change' event is none, and WebKit starts audio only in one).
+    await page.click('h1');
+    await page.setInputFile('#wav', path.join(root, 'test/fixtures/fake-mic-440hz.wav'));
+    await waitForStatus(page, /^Done: /);
+    expect(await text(page, '#question')).toBe('heard 3.0 s of 16 kHz audio, 440 Hz peak');
+    expect(await page.evaluate(() => document.getElementById('url-row')!.checkVisibility())).toBe(true);
+    expect(await text(page, '#url')).toBe('javascript:window.__followed=1');
+    expect(await page.evaluate(() => document.querySelectorAll('#url a').length)).toBe(0);
+    expect(await page.evaluate(() => (window as any).__followed ?? null)).toBeNull();
+    expect(await page.url()).toBe(url);
+
+    await page.fill('#typed', 'is <b>this</b> bold? <img src=x onerror="window.__pwned=1">');
+    await page.click('#text-form button');
+    await waitForStatus(page, /^Done: .*/);
+    await page.waitFor(() => (document.getElementById('question')!.textContent ?? '').startsWith('is <b>'));
+    expect(await text(page, '#question')).toBe('is <b>this</b> bold? <img src=x onerror="window.__pwned=1">');
+    expect(await page.evaluate(() => document.querySelectorAll('#question b, #question img, #answer b, #answer img').length)).toBe(0);
+    expect(await page.evaluate(() => (window as any).__pwned ?? null)).toBeNull();
+    expect(await text(page, '#answer')).toBe(
+      'You asked: is <b>this</b> bold? <img src=x onerror="window.__pwned=1">. This is the talstream reference server; here is a 440 hertz tone.',
+    );
+  });
+
+  it('realtime pacing shows the buffer filling, and the interrupt button cuts the answer', async () => {
+    await page.goto(`${server.origin}/demo/?processing=off&pace=realtime&jitter=wifi`);
+    await page.press('#talk');
+    await pressed();
+    await sleep(2500);
+    await page.release();
+    await waitForStatus(page, /^Answering/);
+    await page.waitFor(() => /^\d+ ms$/.test(document.getElementById('stat-buffer')!.textContent ?? ''));
+    expect(await text(page, '#stat-target')).toMatch(/^\d+ ms$/);
+    await sleep(500);
+    expect(await page.evaluate(() => (document.getElementById('interrupt') as HTMLButtonElement).disabled)).toBe(false);
+    await page.click('#interrupt');
+    await waitForStatus(page, /^Interrupted after \d+\.\d s\.$/);
+    const after = Number(/after (\d+\.\d) s/.exec(await text(page, '#status'))![1]);
+    expect(after).toBeGreaterThan(0.2);
+    expect(after).toBeLessThan(2.4);
+  });
+
+  it('over HTTP/2 with TLS (talstream serve --tls-key/--tls-cert) the same talk works', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'talstream-demo-tls-'));
+    let tls: ReferenceServer | undefined;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      tls = await startReferenceServer({ port: 0, tls: { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) } });
+      await page.goto(`${tls.origin}/demo/?processing=off&pace=burst`);
+      await page.press('#talk');
+      await pressed();
+      await sleep(1200);
+      await page.release();
+      await waitForStatus(page, /^Done: /);
+      const h = heard(await text(page, '#question'));
+      expect(Math.abs(h.hz - testMic.hz)).toBeLessThanOrEqual(9); // the peak finder's bin on a short take (44x Hz)
+      const protocols = await page.evaluate(() =>
+        performance.getEntriesByType('resource').filter((e) => e.name.includes('/ask')).map((e) => (e as PerformanceResourceTiming).nextHopProtocol),
+      );
+      expect(protocols.length).toBeGreaterThan(0);
+      expect(protocols.every((p) => p === 'h2')).toBe(true);
+    } finally {
+      await tls?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
