@@ -134,14 +134,14 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     if (!media || typeof media.getUserMedia !== 'function') {
       throw new TalStreamError('unsupported', 'navigator.mediaDevices.getUserMedia is not available (it needs a secure context: https or localhost)');
     }
+    const startTimeoutMs = options.startTimeoutMs ?? 5000;
+    if (!(startTimeoutMs > 0)) throw new TalStreamError('bad-argument', `startTimeoutMs must be > 0, got ${startTimeoutMs}`);
     const capture = await CaptureNode.create(context, {
       sampleRate: options.sampleRate,
       frameMs: options.frameMs,
       levelIntervalMs: options.levelIntervalMs,
       workletUrl: options.workletUrl,
     });
-    const startTimeoutMs = options.startTimeoutMs ?? 5000;
-    if (!(startTimeoutMs > 0)) throw new TalStreamError('bad-argument', `startTimeoutMs must be > 0, got ${startTimeoutMs}`);
     let stream: MediaStream;
     try {
       stream = await openStream(media, options, options.deviceId);

@@ -74,7 +74,7 @@ export const GAPS: Record<'offlineSuspend' | 'setSinkId' | 'requestStreams' | 'e
     present: async () => {
       try {
         // Chromium may fail the fetch itself (the cut can come before its headers are handled).
-        const res = await fetch(`${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&cut=4000`, { method: 'POST' });
+        const res = await fetch(`${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=5&cut=4000`, { method: 'POST' });
         await res.arrayBuffer();
         return true;
       } catch {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TalStreamError, TalStreamHttpError } from '../../src/errors';
 import { faultFrame, faultOffset } from '../support/fault-frames';
 import { faultOrigin, recordEvents, soundSpan, tappedClient, within } from './reliability-helpers';
+import { GAPS, engine } from './engine-support';
 
 const RATE = 24000;
 const SPF = 480;
@@ -65,12 +66,16 @@ describe('not frames', () => {
 });
 
 describe('a body that stops mid-frame', () => {
+  // Engine note 3: WebKit ends a dropped connection's body like a complete one (GAPS.cutBodyError),
+  // so there the SDK can only say the stream ended inside frame 4.
+  const dropIsNetwork = !GAPS.cutBodyError.engines.includes(engine);
   for (const fault of ['truncate', 'drop'] as const) {
-    it(`${fault} after 3 of 6 frames: the 3 frames are heard, then ${fault === 'drop' ? 'network' : 'truncated'}`, async () => {
+    const network = fault === 'drop' && dropIsNetwork;
+    it(`${fault} after 3 of 6 frames: the 3 frames are heard, then ${network ? 'network' : 'truncated'}`, async () => {
       const r = await ask(`/reply?frames=6&at=3&fault=${fault}`);
       // truncated: at the unfinished frame; network: where the body broke (half of frame 4 came).
       const half = faultFrame(3, 6, RATE, SPF).length >> 1;
-      expectFatal(r, fault === 'drop' ? 'network' : 'truncated', faultOffset(3, 6, RATE, SPF) + (fault === 'drop' ? half : 0));
+      expectFatal(r, network ? 'network' : 'truncated', faultOffset(3, 6, RATE, SPF) + (network ? half : 0));
       const types = r.events.map((e) => e.type);
       expect(types.filter((t) => t === 'frame')).toHaveLength(3);
       expect(types.indexOf('audio-start')).toBeGreaterThan(-1);

@@ -1,6 +1,6 @@
 // What the browser engines need from a desktop, started for the test run and stopped after it:
 // a PulseAudio sound server (Firefox's AudioContext kills its tab without one; WebKitGTK plays
-// through it) with a null output sink, two microphones that Firefox opens as real capture devices
+// through it) with a null output sink, three microphones that Firefox opens as real capture devices
 // (it has no file input for a fake one), and an X server for WebKitGTK's MiniBrowser.
 // Each microphone is the monitor of a null sink into which `pacat` plays a 440 Hz sine of
 // amplitude 0.5 at 48 kHz, like Chromium's fake WAV. (PulseAudio's own module-sine-source reaches
@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 
 /** The microphones' sinks; the capture devices are their monitors (`<name>.monitor`). */
-export const MIC_SINKS = ['talstream-mic', 'talstream-mic-2'];
+export const MIC_SINKS = ['talstream-mic', 'talstream-mic-2', 'talstream-mic-3'];
 const MIC_RATE = 48000;
 const MIC_HZ = 440;
 const MIC_AMP = 0.5;
@@ -80,10 +80,12 @@ export async function startSoundServer() {
     if (name === 'module-null-sink' && /sink_name=talstream-/.test(args)) pactl('unload-module', index);
   }
   const before = { sink: pactl('get-default-sink').out, source: pactl('get-default-source').out };
-  load('module-null-sink', 'sink_name=talstream-out');
+  // (The output first: with it loaded after the microphones, the first pacat's stream was found
+  // playing into it instead.) Engines list the output's monitor as an input too, first.
+  load('module-null-sink', 'sink_name=talstream-out', 'sink_properties=device.description=talstream-out');
   const feeders = [];
   for (const name of MIC_SINKS) {
-    load('module-null-sink', `sink_name=${name}`, `rate=${MIC_RATE}`, 'channels=1');
+    load('module-null-sink', `sink_name=${name}`, `rate=${MIC_RATE}`, 'channels=1', `sink_properties=device.description=${name}`);
     const pacat = spawn('pacat', [`--device=${name}`, '--format=float32le', `--rate=${MIC_RATE}`, '--channels=1', '--latency-msec=200'], { stdio: ['pipe', 'ignore', 'ignore'] });
     pacat.stdin.on('error', () => {}); // EPIPE when it is stopped
     sine().pipe(pacat.stdin);

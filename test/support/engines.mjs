@@ -179,7 +179,10 @@ function puppeteerPage(page) {
     },
     release: () => page.mouse.up(),
     focus: (sel) => page.focus(sel),
-    key: async (key, kind) => (kind === 'down' ? page.keyboard.down(key) : kind === 'up' ? page.keyboard.up(key) : page.keyboard.press(key)),
+    key: async (name, kind) => {
+      const key = name === 'Space' ? ' ' : name; // puppeteer names the space bar ' '
+      return kind === 'down' ? page.keyboard.down(key) : kind === 'up' ? page.keyboard.up(key) : page.keyboard.press(key);
+    },
     fill: async (sel, text) => {
       await page.$eval(sel, (el) => { el.value = ''; });
       if (text) await page.type(sel, text);
