@@ -42,6 +42,11 @@ export default defineConfig({
             testTimeout: 60_000,
             hookTimeout: 60_000,
             fileParallelism: false,
+            // Engine note 5: under a loaded 2-core host, WebKitGTK's audio clock runs in bursts and a
+            // few wall-clock tests miss their windows now and then (measured: 5 of 107 in one CI run,
+            // none of them in a run of WebKit alone). They get one retry there, and the run names
+            // every test that passed only on its retry (test/run-tests.mjs).
+            retry: engine === 'webkit' ? 1 : 0,
             browser: {
               enabled: true,
               headless: true,
@@ -65,6 +70,7 @@ export default defineConfig({
             provide: { engine } as Record<string, unknown>,
             // After the engine's browser-mode project, not beside it (two browsers on two cores).
             sequence: { groupOrder: 1 },
+            retry: engine === 'webkit' ? 1 : 0, // engine note 5, above
             testTimeout: 90_000,
             hookTimeout: 90_000,
             fileParallelism: false,

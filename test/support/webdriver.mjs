@@ -38,7 +38,9 @@ async function waitForPort(port, ms) {
  */
 export async function startWebDriver(driverPath, capabilities, env = process.env) {
   const port = await freePort();
-  const proc = spawn(driverPath, [`--port=${port}`, '--host=127.0.0.1'], { env, stdio: ['ignore', process.env.WD_LOG ? 'inherit' : 'ignore', process.env.WD_LOG ? 'inherit' : 'pipe'] });
+  // WD_LOG=1 shows the driver's and the browser's own output (with GST_DEBUG=3: WebKit's GStreamer).
+  const log = process.env.WD_LOG ? 'inherit' : undefined;
+  const proc = spawn(driverPath, [`--port=${port}`, '--host=127.0.0.1'], { env, stdio: ['ignore', log ?? 'ignore', log ?? 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
