@@ -80,6 +80,16 @@ export function strongestHz(x: Float32Array, rate: number, lo: number, hi: numbe
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Waits until `ms` of audio time have passed on `ctx`: the clock takes and playback count in.
+ * A loaded WebKit runs its audio in bursts (engine note 5), so a wall-clock sleep there may cover
+ * far less audio than it says (a 700 ms sleep gave too short a take to measure).
+ */
+export async function audioSleep(ctx: BaseAudioContext, ms: number): Promise<void> {
+  const end = ctx.currentTime + ms / 1000;
+  while (ctx.currentTime < end) await sleep(10);
+}
+
 /** Longest run of exact zeros (a gap in the audio). */
 export function longestZeroRun(x: Float32Array): number {
   let best = 0, run = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { toFrameStream, recordMediaStream, type AudioSource, type FrameStreamOptions } from '../../src/capture/sources';
 import { readWav } from '../../src/protocol/wav';
-import { concat, decodeAll, fitSine, sleep, zeroCrossingHz } from './capture-helpers';
+import { audioSleep, concat, decodeAll, fitSine, sleep, zeroCrossingHz } from './capture-helpers';
 
 async function collect(source: AudioSource, opts?: FrameStreamOptions): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -79,7 +79,7 @@ describe('audio sources -> TALAudio frames (Chromium)', () => {
       osc.start();
       const take = await recordMediaStream(ctx, dest.stream, { question: 'stream' });
       const reading = (async () => { const o: Uint8Array[] = []; for await (const f of take) o.push(f); return o; })();
-      await sleep(600);
+      await audioSleep(ctx, 600);
       const r = await take.stop();
       const frames = decodeAll(await reading);
       expect(frames.length).toBe(r.frames);

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { realClick } from './real-click';
 import { GAPS, itUnless } from './engine-support';
 import { TalStreamError } from '../../src/errors';
+import { audioSleep } from './capture-helpers';
 import { faultOrigin, recordEvents, records, sleep, soundSpan, tappedClient, until, within } from './reliability-helpers';
 
 let env: Awaited<ReturnType<typeof tappedClient>> | null = null;
@@ -105,7 +106,7 @@ describe('abort and interrupt at every stage', () => {
     const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=100&pace=20') });
     const rec = recordEvents(reply);
     await until(() => rec.events.some((e) => e.type === 'audio-start'), 5000, 'audio-start');
-    await sleep(400);
+    await audioSleep(env.ctx, 400);
     const tCut = env.ctx.currentTime;
     const pos = await within(reply.interrupt(), 1000, 'interrupt()');
     const { summary } = await within(rec.settled, 1000, 'done');
@@ -159,7 +160,9 @@ describe('abort and interrupt at every stage', () => {
     const rec = recordEvents(reply);
     await until(async () => (await records(id))[0]?.finished === true, 3000, 'the body to be sent');
     await until(() => rec.events.some((e) => e.type === 'audio-start'), 3000, 'audio-start');
-    await sleep(300);
+    // 300 ms of playback on the audio clock (a 300 ms wall-clock sleep in a loaded WebKit saw
+    // only 4 frames played): at least 15 of the 60 frames.
+    await audioSleep(env.ctx, 300);
     const pos = await within(reply.interrupt(), 1000, 'interrupt()');
     const { summary } = await within(rec.settled, 1000, 'done');
     expect(summary).toMatchObject({ interrupted: true, frames: 60 });
