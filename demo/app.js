@@ -32,6 +32,9 @@
     underruns: $('stat-underruns'),
     frames: $('stat-frames'),
     spark: $('sparkline'),
+    conversation: $('conversation'),
+    convState: $('conv-state'),
+    bargeIns: $('barge-ins'),
   };
 
   const params = new URLSearchParams(location.search);
@@ -53,7 +56,8 @@
     const v = params.get(key);
     if (v && [...select.options].some((o) => o.value === v)) select.value = v;
   }
-  if (params.get('mode') === 'toggle') document.querySelector('input[name="mode"][value="toggle"]').checked = true;
+  const presetMode = params.get('mode');
+  if (presetMode === 'toggle' || presetMode === 'handsfree') document.querySelector(`input[name="mode"][value="${presetMode}"]`).checked = true;
   // Voice processing (echo cancellation etc.) helps with speakers; tests with a fake mic turn it off.
   const processing = params.get('processing') !== 'off';
 
@@ -80,6 +84,7 @@
   let current = null;
   let starting = null;
   let underruns = 0;
+  let convo = null;
 
   function setStatus(text, isError = false) {
     ui.status.textContent = text;
@@ -210,13 +215,69 @@
   const mode = () => document.querySelector('input[name="mode"]:checked').value;
   function syncModeText() {
     const hold = mode() === 'hold';
+    ui.conversation.hidden = mode() !== 'handsfree';
+    if (mode() === 'handsfree') {
+      ui.talkLabel.textContent = convo ? 'Stop conversation' : 'Start conversation';
+      ui.hint.textContent = 'Just talk; speak over the answer to cut it. Space / Enter starts and stops.';
+      return;
+    }
     ui.talkLabel.textContent = take ? (hold ? 'Release to send' : 'Click to send') : hold ? 'Hold to talk' : 'Click to talk';
     ui.hint.textContent = hold
       ? 'Hold the button, or Space / Enter, while you speak.'
       : 'Click (or Space / Enter) to start, again to send.';
   }
-  for (const r of document.querySelectorAll('input[name="mode"]')) r.addEventListener('change', syncModeText);
+  for (const r of document.querySelectorAll('input[name="mode"]')) {
+    r.addEventListener('change', () => {
+      if (mode() !== 'handsfree' && convo) stopConversation();
+      syncModeText();
+    });
+  }
   syncModeText();
+
+  // ---- hands-free --------------------------------------------------------------------------
+
+  const STATE_TEXT = { listening: 'listening', 'user-speaking': 'you', thinking: 'thinking…', speaking: 'speaking', paused: 'paused', stopped: 'off' };
+  async function startConversation() {
+    await ready();
+    if (!mic || convo) return;
+    ui.bargeIns.replaceChildren();
+    // The page's microphone is lent to the conversation (it stays the page's: the device picker
+    // keeps working); every turn goes to the endpoint the selectors make.
+    const c = client.converse({ microphone: mic, url: endpoint() });
+    convo = c;
+    ui.talk.setAttribute('aria-pressed', 'true');
+    syncModeText();
+    c.on('state', ({ state }) => {
+      ui.convState.textContent = STATE_TEXT[state] || state;
+      if (state === 'user-speaking') setStatus('Listening to you…');
+    });
+    c.on('turn', ({ reply }) => watch(reply));
+    c.on('barge-in', ({ position }) => {
+      const li = document.createElement('li');
+      li.textContent = `You cut the answer after ${(position.playedMs / 1000).toFixed(2)} s (frame ${position.order}).`;
+      ui.bargeIns.append(li);
+    });
+    c.on('error', (e) => setStatus(describeError(e), true));
+    try {
+      await c.ready;
+      ui.convState.textContent = STATE_TEXT[c.state];
+      setStatus('Hands-free: just talk.');
+    } catch (e) {
+      if (convo === c) stopConversation();
+      setStatus(describeError(e), true);
+    }
+  }
+
+  function stopConversation() {
+    const c = convo;
+    convo = null;
+    ui.talk.setAttribute('aria-pressed', 'false');
+    ui.convState.textContent = 'off';
+    syncModeText();
+    if (c) c.stop().catch(() => {});
+  }
+
+  const toggleConversation = () => (convo ? stopConversation() : startConversation().catch((err) => setStatus(describeError(err), true)));
 
   // True from press to release (or click to click): a release during the first set-up cancels.
   let wanted = false;
@@ -272,7 +333,8 @@
     if (e.key !== ' ' && e.key !== 'Enter') return;
     e.preventDefault(); // no synthetic click: keys are handled here
     if (e.repeat) return;
-    if (mode() === 'hold') {
+    if (mode() === 'handsfree') toggleConversation();
+    else if (mode() === 'hold') {
       holdingKey = e.key;
       startTalking().catch((err) => setStatus(describeError(err), true));
     } else if (take || wanted) stopTalking();
@@ -291,7 +353,12 @@
     }
   });
   ui.talk.addEventListener('click', (e) => {
-    if (mode() !== 'toggle' || e.detail === 0) return; // detail 0: from a key, handled above
+    if (e.detail === 0) return; // from a key, handled above
+    if (mode() === 'handsfree') {
+      toggleConversation();
+      return;
+    }
+    if (mode() !== 'toggle') return;
     if (take || wanted) stopTalking();
     else startTalking().catch((err) => setStatus(describeError(err), true));
   });

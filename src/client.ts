@@ -4,6 +4,8 @@ import { AudioContextHost, type ContextState } from './audio/context';
 import { Microphone, type MicrophoneOptions } from './capture/microphone';
 import { toFrameStream, type AudioSource } from './capture/sources';
 import type { Take } from './capture/take';
+import type { Conversation } from './conversation/conversation';
+import { converse, type ConverseOptions } from './conversation/converse';
 import type { AskOptions, ClientEvents, ClientOptions } from './client-options';
 import { Emitter } from './emitter';
 import { TalStreamError } from './errors';
@@ -31,6 +33,7 @@ export class TalStreamClient extends Emitter<ClientEvents> {
   private playerCtx: BaseAudioContext | null = null;
   private playerOff: (() => void) | null = null;
   private mics = new Set<Microphone>();
+  private conversations = new Set<Conversation>();
   private replies = new Set<Reply>();
   private latest: Reply | null = null;
   private destroyP: Promise<void> | null = null;
@@ -214,6 +217,36 @@ export class TalStreamClient extends Emitter<ClientEvents> {
     return reply;
   }
 
+  /**
+   * Starts a hands-free conversation: the microphone stays open, each turn the user speaks is
+   * asked as it ends, and the user may cut the answer (barge-in); talstream removes the answer's
+   * echo from what the microphone hears using the player's exact output. Returns at once; see
+   * `ready`, the `state`, `turn`, `barge-in` and `error` events, and `stop()`.
+   * @throws TalStreamError `bad-argument` for bad options, `destroyed` after destroy()
+   */
+  converse(options: ConverseOptions = {}): Conversation {
+    if (this.destroyP) throw new TalStreamError('destroyed', 'the client was destroyed');
+    const convo = converse(
+      {
+        sampleRate: this.options.sampleRate ?? 16000,
+        frameMs: this.options.frameMs ?? 20,
+        audioType: this.options.audioType ?? 'int16',
+        workletUrl: this.options.workletUrl,
+        context: () => this.host.ensure() as AudioContext,
+        microphone: (o) => this.microphone(o),
+        player: () => this.acquirePlayer(),
+        ask: (take, url) => this.ask(take, { url }),
+      },
+      options,
+    );
+    this.conversations.add(convo);
+    void convo.ready.catch(() => {});
+    convo.on('state', ({ state }) => {
+      if (state === 'stopped') this.conversations.delete(convo);
+    });
+    return convo;
+  }
+
   /** Interrupts the reply playing now (see {@link Reply.interrupt}); null when none plays. */
   interrupt(): Promise<PlayedPosition | null> {
     return this.current ? this.current.interrupt() : Promise.resolve(null);
@@ -227,6 +260,8 @@ export class TalStreamClient extends Emitter<ClientEvents> {
     if (this.destroyP) return this.destroyP;
     this.destroyP = (async () => {
       const err = new TalStreamError('aborted', 'the client was destroyed');
+      for (const convo of this.conversations) await convo.stop();
+      this.conversations.clear();
       for (const reply of this.replies) reply.stop(err, false);
       this.replies.clear();
       this.latest = null;

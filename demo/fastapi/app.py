@@ -156,10 +156,14 @@ app.add_middleware(CORSMiddleware, allow_origins=['*'], allow_methods=['POST'], 
 async def ask(request: Request, reply: str = '', pace: str = 'burst'):
     if reply not in ('', 'echo', 'tone') or pace not in ('burst', 'realtime'):
         return PlainTextResponse('bad query: reply must be echo|tone, pace burst|realtime\n', status_code=400)
-    samples, rate, typed, frames = [], None, [], 0
+    samples, rate, typed, frames, cut = [], None, [], 0, None
     try:
         async for offset, header, payload in tal_decoder(request.stream()):
             frames += 1
+            # A conversation turn that cut the last answer says, in its first frame, how much of
+            # that answer the user heard: a real server trims its chat history to it.
+            if frames == 1 and isinstance(header.get('interrupted'), dict):
+                cut = header['interrupted']
             q = header.get('question') or ''
             if q and (not typed or typed[-1] != q):
                 typed.append(q)
@@ -185,6 +189,9 @@ async def ask(request: Request, reply: str = '', pace: str = 'burst'):
         question = f'{text} ({heard})' if text else heard
     else:
         secs, hz, question = 1.5, 440.0, text
+    if cut is not None:
+        heard_ms = cut.get('playedMs', 0)
+        question += f'; you heard {heard_ms / 1000:.2f} s of my last answer' if isinstance(heard_ms, (int, float)) else ''
     if samples and reply in ('', 'echo'):
         out_rate = rate
         pcm = array.array('h', (max(-32768, min(32767, int(round(v * 32768)))) for v in samples))

@@ -10,6 +10,8 @@ import {
   type CaptureCommand,
   type CaptureEvent,
   type CaptureProcessorOptions,
+  type ChunkVerdict,
+  type ListenSettings,
 } from './capture-protocol';
 
 /** Options of a {@link CaptureNode}. */
@@ -28,8 +30,14 @@ export interface CaptureNodeOptions {
 
 type Ack = Extract<CaptureEvent, { type: 'ack' }>;
 
-/** Receives each chunk; `samples` is only valid during the call (its buffer goes back to the pool). */
-export type ChunkHandler = (samples: Float32Array, final: boolean) => void;
+/**
+ * Receives each chunk; `samples` is only valid during the call (its buffer goes back to the pool).
+ * `verdict`: while listening, the processor's speech verdict for the chunk.
+ */
+export type ChunkHandler = (samples: Float32Array, final: boolean, verdict?: ChunkVerdict) => void;
+
+/** The input of the capture node that takes the echo reference (the player's output). */
+export const REFERENCE_INPUT = 2;
 
 export class CaptureNode {
   /** The AudioWorkletNode: connect sources to it. */
@@ -76,9 +84,10 @@ export class CaptureNode {
     let node: AudioWorkletNode;
     try {
       node = new AudioWorkletNode(context, CAPTURE_PROCESSOR, {
-        // Two inputs: a new device connects to the idle one, and the processor moves over when
-        // the new device's first audio arrives (see 'switch'), so a device change leaves no gap.
-        numberOfInputs: 2,
+        // Two microphone inputs: a new device connects to the idle one, and the processor moves
+        // over when the new device's first audio arrives (see 'switch'), so a device change leaves
+        // no gap. The third is the echo reference of a conversation (REFERENCE_INPUT).
+        numberOfInputs: 3,
         numberOfOutputs: 1,
         outputChannelCount: [1],
         // Mono in: the node downmixes a stereo device for us.
@@ -139,6 +148,14 @@ export class CaptureNode {
     return (await this.command({ type: 'flush' })) !== null;
   }
 
+  /**
+   * Listening on (`settings`) or off (null): chunks flow continuously with a verdict each, echo of
+   * the reference input removed. Resolves once the processor applied it.
+   */
+  async listen(settings: ListenSettings | null): Promise<boolean> {
+    return (await this.command({ type: 'listen', on: settings !== null, settings })) !== null;
+  }
+
   /** Sends zeros in place of the input while `muted` (timing kept). */
   async setMuted(muted: boolean): Promise<boolean> {
     return (await this.command({ type: 'mute', muted })) !== null;
@@ -150,6 +167,7 @@ export class CaptureNode {
       | { type: 'stop' }
       | { type: 'flush' }
       | { type: 'mute'; muted: boolean }
+      | { type: 'listen'; on: boolean; settings: ListenSettings | null }
       | { type: 'switch'; input: number; settleMs: number; timeoutMs: number },
     timeoutMs = this.timeoutMs,
   ): Promise<Ack | null> {
@@ -172,7 +190,7 @@ export class CaptureNode {
     if (this.destroyed) return;
     if (msg.type === 'chunk') {
       try {
-        this.onChunk?.(msg.buffer.subarray(0, msg.length), msg.final);
+        this.onChunk?.(msg.buffer.subarray(0, msg.length), msg.final, msg.verdict);
       } finally {
         // Back to the processor's pool: steady state allocates nothing on the audio thread.
         this.node.port.postMessage({ type: 'recycle', buffer: msg.buffer } as CaptureCommand, [msg.buffer.buffer]);

@@ -1,3 +1,5 @@
+import type { BargeInOptions } from '../dsp/near-end-detector';
+
 /**
  * Messages between the main thread and the 'talstream-capture' AudioWorkletProcessor. Types only
  * (plus the processor's name), shared by both sides so they cannot drift apart.
@@ -35,6 +37,12 @@ export type CaptureCommand =
    * so nothing is lost while the new device starts.
    */
   | { type: 'switch'; id: number; input: number; settleMs: number; timeoutMs: number }
+  /**
+   * Listening (a hands-free conversation): chunks flow without a take, from now until `on: false`,
+   * the echo of input 2 (the player's output, when connected) removed, each with a speech verdict.
+   * Acks once applied. Exclusive with a take.
+   */
+  | { type: 'listen'; id: number; on: boolean; settings: ListenSettings | null }
   /** Returns a chunk buffer to the processor's pool (transferred). */
   | { type: 'recycle'; buffer: Float32Array }
   /** The node is being destroyed: the processor stops (its `process` returns false). */
@@ -46,7 +54,7 @@ export type CaptureEvent =
    * `length` samples of `buffer` (transferred; send it back with `recycle`) are the next audio of
    * the take; `final` marks the take's last chunk (posted before the `stop` ack).
    */
-  | { type: 'chunk'; buffer: Float32Array; length: number; final: boolean }
+  | { type: 'chunk'; buffer: Float32Array; length: number; final: boolean; verdict?: ChunkVerdict }
   /** Input level over the last interval, linear (0..1), measured on the input before mute. */
   | { type: 'level'; rms: number; peak: number }
   /**
@@ -55,3 +63,14 @@ export type CaptureEvent =
    * and `live`: whether the input carried audio (false: the wait timed out).
    */
   | { type: 'ack'; id: number; position?: number; live?: boolean };
+
+/** A listening chunk's verdict: 0 silence, 1 echo of the reference (or its residue), 2 the user's speech. */
+export type ChunkVerdict = 0 | 1 | 2;
+
+/** How the processor listens (see the 'listen' command). */
+export interface ListenSettings {
+  /** Remove the echo of input 2 (the reference) before the audio goes out. */
+  cancelEcho: boolean;
+  /** Tuning of the near-end speech detector (its frames are the chunks). */
+  detector: Omit<BargeInOptions, 'frameMs'>;
+}

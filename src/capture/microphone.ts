@@ -9,6 +9,7 @@ import { Emitter } from '../emitter';
 import { TalStreamError } from '../errors';
 import { CaptureNode } from './capture-node';
 import { Take, type TakeOptions } from './take';
+import { Listening } from '../conversation/listening';
 
 /** Options of {@link Microphone.create} (`client.microphone(options)`). */
 export interface MicrophoneOptions {
@@ -103,6 +104,8 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   private isMuted = false;
   private destroyed = false;
   private switching: Promise<void> = Promise.resolve();
+  /** The conversation listening through this microphone, if any. */
+  private listener: Listening | null = null;
   private readonly onDeviceChange = () => void this.handleDeviceChange();
   private readonly onTrackEnded = () => void this.handleTrackEnded();
 
@@ -155,6 +158,11 @@ export class Microphone extends Emitter<MicrophoneEvents> {
       throw new TalStreamError('no-device', `The microphone opened but delivered no audio within ${startTimeoutMs} ms`);
     }
     return mic;
+  }
+
+  /** Length of the takes' frames (and of a conversation's chunks), ms. */
+  get frameMs(): number {
+    return (this.capture.chunkSamples / this.capture.sampleRate) * 1000;
   }
 
   /** The device in use (from the track's settings), or '' when the browser does not say. */
@@ -261,6 +269,7 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   record(options: Omit<TakeOptions, 'sampleRate' | 'frameMs'> = {}): Take {
     this.assertAlive();
     if (this.take) throw new TalStreamError('bad-argument', 'a take is already recording: stop it first');
+    if (this.listener) throw new TalStreamError('bad-argument', 'a conversation is listening through this microphone: stop it first');
     const capture = this.capture;
     const take: Take = new Take(
       { audioType: this.options.audioType, ...options, sampleRate: capture.sampleRate, frameMs: (capture.chunkSamples / capture.sampleRate) * 1000 },
@@ -284,6 +293,20 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     if (this.context.state === 'suspended') void this.context.resume().catch(() => {});
     const started = capture.start();
     return take;
+  }
+
+  /**
+   * Hands the capture to a conversation (`client.converse()` does this): audio flows continuously
+   * to it, and takes are refused, until the returned input is destroyed.
+   */
+  listen(): Listening {
+    this.assertAlive();
+    if (this.take || this.listener) throw new TalStreamError('bad-argument', 'this microphone is busy (a take or a conversation)');
+    const l: Listening = new Listening(this.capture, () => {
+      if (this.listener === l) this.listener = null;
+    });
+    this.listener = l;
+    return l;
   }
 
   private watchTrack(stream: MediaStream): void {
@@ -337,6 +360,7 @@ export class Microphone extends Emitter<MicrophoneEvents> {
   destroy(): void {
     if (this.destroyed) return;
     this.take?.abort(new TalStreamError('aborted', 'the microphone was destroyed'));
+    this.listener?.destroy();
     this.destroyed = true;
     this.media.removeEventListener?.('devicechange', this.onDeviceChange);
     this.unwatchTrack(this.stream);

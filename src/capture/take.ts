@@ -24,6 +24,11 @@ export interface TakeOptions {
   question?: string;
   /** Extra header fields written in every frame (application fields). */
   fields?: Record<string, unknown>;
+  /**
+   * Extra header fields of the first frame only, over `fields` (a conversation's `interrupted`:
+   * where the answer this turn cut was stopped).
+   */
+  firstFrameFields?: Record<string, unknown>;
   /** End of turn by the built-in energy detector (true = defaults), or a plugged classifier. */
   vad?: boolean | VadOptions;
   /** End of turn from outside (e.g. @ricky0123/vad-web's onSpeechEnd). */
@@ -86,6 +91,7 @@ export class Take extends Emitter<TakeEvents> implements AsyncIterable<Uint8Arra
   readonly done: Promise<TakeResult>;
 
   private readonly fields: Record<string, unknown>;
+  private readonly firstFields: Record<string, unknown>;
   private readonly gate: VoiceGate | null;
   private readonly maxSamples: number;
   private readonly hooks: TakeHooks;
@@ -125,6 +131,7 @@ export class Take extends Emitter<TakeEvents> implements AsyncIterable<Uint8Arra
     this.frameSamples = frameSamples;
     this.question = options.question ?? '';
     this.fields = options.fields ?? {};
+    this.firstFields = options.firstFrameFields ?? {};
     this.maxSamples = Math.round((maxMs * rate) / 1000);
     this.partial = new Float32Array(frameSamples);
     this.hooks = hooks;
@@ -255,7 +262,8 @@ export class Take extends Emitter<TakeEvents> implements AsyncIterable<Uint8Arra
   private frame(samples: Float32Array, last: boolean): void {
     this.order++;
     const sign = last ? 3 : this.order === 1 ? 1 : 2;
-    const header: Record<string, unknown> = { ...this.fields, audioType: this.audioType, sampleRate: this.sampleRate, channels: 1, sign, order: this.order };
+    const extra = this.order === 1 ? { ...this.fields, ...this.firstFields } : this.fields;
+    const header: Record<string, unknown> = { ...extra, audioType: this.audioType, sampleRate: this.sampleRate, channels: 1, sign, order: this.order };
     if (this.question) header.question = this.question;
     const bytes = encodeTalAudio(header, samples);
     this.samplesOut += samples.length;

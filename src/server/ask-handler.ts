@@ -165,7 +165,10 @@ function composeReply(upload: Upload, heard: ToneAnalysis | undefined, query: As
   const maxSamples = Math.round((options.maxReplySeconds ?? 30) * rate);
   const typed = upload.question.trim();
   const heardText = heard ? describeHeard(heard) : '';
-  const question = heard ? (typed ? `${typed} (${heardText})` : heardText) : typed;
+  const cut = upload.interrupted;
+  // A conversation turn that cut the last answer says how much of it was heard: say it back.
+  const cutText = cut ? `; you cut my last answer after ${(cut.playedMs / 1000).toFixed(2)} s (frame ${cut.order}, sample ${cut.sampleOffset})` : '';
+  const question = (heard ? (typed ? `${typed} (${heardText})` : heardText) : typed) + cutText;
   const kind: ReplyKind = query.reply ?? (heard ? 'echo' : 'tone');
   const extra: Record<string, unknown> = {
     reply: kind,
@@ -181,6 +184,7 @@ function composeReply(upload: Upload, heard: ToneAnalysis | undefined, query: As
         }
       : null,
   };
+  if (cut) extra.interrupted = cut;
   if (kind === 'echo' && heard) {
     const secs = (heard.durationMs / 1000).toFixed(1);
     return {

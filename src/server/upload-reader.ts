@@ -25,6 +25,11 @@ export interface Upload {
   frames: number;
   /** Whether a `sign: 3` frame closed the upload. */
   ended: boolean;
+  /**
+   * The first frame's `interrupted` (a conversation turn that cut the previous answer: how much of
+   * it the user heard), when it is a well-formed one; null otherwise.
+   */
+  interrupted: { order: number; sampleOffset: number; playedMs: number } | null;
 }
 
 export class UploadReader {
@@ -36,6 +41,7 @@ export class UploadReader {
   private readonly texts: string[] = [];
   private frames = 0;
   private ended = false;
+  private interrupted: Upload['interrupted'] = null;
 
   constructor(options: UploadReaderOptions = {}) {
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes ?? 4 * 1024 * 1024 });
@@ -50,6 +56,7 @@ export class UploadReader {
     for (const frame of this.decoder.push(chunk)) {
       this.frames++;
       const { header, channels } = readTalAudio(frame);
+      if (this.frames === 1) this.interrupted = readInterrupted((header as Record<string, unknown>).interrupted);
       const text = typeof header.question === 'string' ? header.question : '';
       if (text && this.texts[this.texts.length - 1] !== text) this.texts.push(text);
       if (header.sign === 3) this.ended = true;
@@ -84,8 +91,16 @@ export class UploadReader {
       at += c.length;
     }
     this.chunks.length = 0;
-    return { mono, sampleRate: this.rate || 16000, question: this.texts.join(' '), frames: this.frames, ended: this.ended };
+    return { mono, sampleRate: this.rate || 16000, question: this.texts.join(' '), frames: this.frames, ended: this.ended, interrupted: this.interrupted };
   }
+}
+
+/** `{order, sampleOffset, playedMs}` of non-negative finite numbers, or null (absent or malformed: ignored, like any extra field). */
+function readInterrupted(v: unknown): Upload['interrupted'] {
+  if (!v || typeof v !== 'object') return null;
+  const { order, sampleOffset, playedMs } = v as Record<string, unknown>;
+  const ok = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  return ok(order) && ok(sampleOffset) && ok(playedMs) ? { order, sampleOffset, playedMs } : null;
 }
 
 function mixDown(channels: Float32Array[], length: number): Float32Array {

@@ -3,11 +3,29 @@
 // wrong answers (HTML, status codes, a connection cut mid-reply). 127.0.0.1 only.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { readWav } from '../../src/protocol/wav';
+import { encodeTalAudio } from '../../src/protocol/tal-audio';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const vectors = path.resolve(root, '..', 'shared', 'protocol', 'vectors');
+const speech = path.resolve(root, 'test', 'fixtures', 'speech');
+
+/** A speech fixture as a spoken reply: 20 ms int16 TALAudio frames (sign 1, 2..., an empty 3), captioned. */
+async function speechReply(name: string, maxMs: number): Promise<Buffer> {
+  const wav = readWav(await readFile(path.join(speech, name)));
+  const rate = wav.sampleRate;
+  const audio = wav.channels[0]!.subarray(0, Math.min(wav.channels[0]!.length, Math.round((maxMs * rate) / 1000)));
+  const per = Math.round(rate / 50);
+  const frames: Uint8Array[] = [];
+  let order = 1;
+  for (let i = 0; i < audio.length; i += per, order++) {
+    frames.push(encodeTalAudio({ sampleRate: rate, sign: order === 1 ? 1 : 2, order, answer: order === 1 ? name : '' }, audio.subarray(i, i + per)));
+  }
+  frames.push(encodeTalAudio({ sampleRate: rate, sign: 3, order }, new Float32Array(0)));
+  return Buffer.concat(frames);
+}
 
 const cors = {
   'access-control-allow-origin': '*',
@@ -31,10 +49,17 @@ function frameHeaders(body: Buffer): { header: Record<string, unknown>; payloadB
 
 /**
  * Routes: POST /vector/<file>.bin?chunk=N&pace=MS&cut=BYTES, POST /html, POST /status/<code>;
- * GET /last-upload: the frames of the last POST body, as JSON.
+ * POST /speech/<fixture>.wav?ms=MAX&delay=MS: a speech fixture (test/fixtures/speech) spoken back,
+ * after `delay` ms; GET /last-upload: the frames of the last POST body, as JSON; GET /uploads: the
+ * headers of the uploads kept (the last 50) as `{ first, uploads }`, `first` the number of the first
+ * (uploads are numbered from 0 since the server started); GET /upload-audio?n=K: the int16 PCM of
+ * upload K, its payloads joined.
  */
 export async function startReplyServer(): Promise<{ origin: string; close(): Promise<void> }> {
   let lastUpload: { bytes: number; frames: { header: Record<string, unknown>; payloadBytes: number }[] } | null = null;
+  const bodies: Buffer[] = [];
+  /** Uploads dropped from the front of `bodies`: upload numbers stay absolute. */
+  let dropped = 0;
   const server = http.createServer(async (req, res) => {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors).end();
@@ -45,12 +70,51 @@ export async function startReplyServer(): Promise<{ origin: string; close(): Pro
       res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify(lastUpload));
       return;
     }
+    if (url.pathname === '/uploads') {
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end(JSON.stringify({ first: dropped, uploads: bodies.map((b) => frameHeaders(b).map((f) => f.header)) }));
+      return;
+    }
+    if (url.pathname === '/upload-audio') {
+      const body = bodies[Number(url.searchParams.get('n') ?? 0) - dropped];
+      if (!body) {
+        res.writeHead(404, cors).end('no such upload');
+        return;
+      }
+      const pcm: Buffer[] = [];
+      for (let at = 0; at + 8 <= body.length; ) {
+        const total = body.readUInt32LE(at);
+        if (total < 8 || at + total > body.length) break;
+        pcm.push(body.subarray(at + 8 + body.readUInt32LE(at + 4), at + total));
+        at += total;
+      }
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' }).end(Buffer.concat(pcm));
+      return;
+    }
     // Read the whole upload first: the answer says how many bytes arrived.
     const parts: Buffer[] = [];
     for await (const chunk of req) parts.push(chunk as Buffer);
     const upload = Buffer.concat(parts);
     const received = upload.length;
     lastUpload = { bytes: received, frames: frameHeaders(upload) };
+    bodies.push(upload);
+    if (bodies.length > 50) {
+      bodies.shift();
+      dropped++;
+    }
+    const spoken = /^\/speech\/([\w-]+\.wav)$/.exec(url.pathname);
+    if (spoken) {
+      let bytes: Buffer;
+      try {
+        bytes = await speechReply(spoken[1]!, Number(url.searchParams.get('ms') ?? 60_000));
+      } catch {
+        res.writeHead(404, cors).end('no such speech fixture');
+        return;
+      }
+      const delay = Number(url.searchParams.get('delay') ?? 0);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream' }).end(bytes);
+      return;
+    }
     const status = /^\/status\/(\d{3})$/.exec(url.pathname);
     if (status) {
       res.writeHead(Number(status[1]), { ...cors, 'content-type': 'text/plain' }).end(`failure ${status[1]}: ` + 'x'.repeat(600));

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run';
 import { decodeFrames } from '../../src/protocol/frame-decoder';
-import { readTalAudio } from '../../src/protocol/tal-audio';
+import { encodeTalAudio, readTalAudio } from '../../src/protocol/tal-audio';
 import { readWav } from '../../src/protocol/wav';
 import { Resampler } from '../../src/dsp/resampler';
 import { analyseTone } from '../../src/server/tone-analysis';
@@ -78,6 +78,15 @@ describe('SDK against the FastAPI example server (uvicorn)', () => {
     audio.reduce((at, a) => (joined.set(a, at), at + a.length), 0);
     expect(joined.length).toBe(24000);
     expect(Math.abs(analyseTone(joined, 24000).peakHz! - 660)).toBeLessThan(1);
+  });
+
+  it("reads a conversation turn's `interrupted` (first frame) and says how much of its last answer was heard", async () => {
+    const frames = uploadFrames(sine(440, 1, 16000), 16000);
+    frames[0] = encodeTalAudio({ sampleRate: 16000, sign: 1, order: 1, interrupted: { order: 12, sampleOffset: 240, playedMs: 1230 } }, sine(440, 0.02, 16000));
+    const res = await fetch(`${origin}/ask`, { method: 'POST', body: concat(frames) as BodyInit });
+    expect(res.status).toBe(200);
+    const first = readTalAudio((await decodeFrames(res.body!)[Symbol.asyncIterator]().next()).value!).header;
+    expect(first.question).toBe('heard 1.0 s of 16 kHz audio, about 440 Hz; you heard 1.23 s of my last answer');
   });
 
   it('a bad upload gets 400 naming the byte offset', async () => {

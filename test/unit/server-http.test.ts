@@ -38,6 +38,27 @@ function rawPost(path: string, parts: Uint8Array[], endBody: boolean): Promise<{
 }
 
 describe('POST /ask', () => {
+  it("reports a conversation turn's `interrupted` (first frame only counts; a malformed one is ignored)", async () => {
+    const upload = uploadFrames(sine(440, 0.4, 16000), 16000);
+    const withCut = (first: Uint8Array, interrupted: unknown) => {
+      const h = new DataView(first.buffer, first.byteOffset).getUint32(4, true);
+      const header = JSON.parse(new TextDecoder().decode(first.subarray(8, 8 + h)));
+      return encodeFrame({ ...header, interrupted }, first.subarray(8 + h));
+    };
+    const cut = { order: 7, sampleOffset: 100, playedMs: 124.2 };
+    const good = await ask(`${server.origin}/ask?pace=burst`, concat([withCut(upload[0]!, cut), ...upload.slice(1)]));
+    expect(good.frames[0]!.header.interrupted).toEqual(cut);
+    expect(good.frames[0]!.header.question).toBe('heard 0.4 s of 16 kHz audio, 440 Hz peak; you cut my last answer after 0.12 s (frame 7, sample 100)');
+    // On the second frame it is not the turn's: ignored. Malformed: ignored like any extra field.
+    const late = await ask(`${server.origin}/ask?pace=burst`, concat([upload[0]!, withCut(upload[1]!, cut), ...upload.slice(2)]));
+    const bad = await ask(`${server.origin}/ask?pace=burst`, concat([withCut(upload[0]!, { order: 'x', sampleOffset: 1, playedMs: 2 }), ...upload.slice(1)]));
+    for (const r of [late, bad]) {
+      expect(r.status).toBe(200);
+      expect(r.frames[0]!.header.interrupted).toBeUndefined();
+      expect(r.frames[0]!.header.question).toBe('heard 0.4 s of 16 kHz audio, 440 Hz peak');
+    }
+  });
+
   it('says what it heard and echoes the audio at 24 kHz in 20 ms frames with captions', async () => {
     const upload = sine(440, 2.4, 16000);
     const { status, frames } = await ask(`${server.origin}/ask?pace=burst`, concat(uploadFrames(upload, 16000)));
