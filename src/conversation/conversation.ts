@@ -112,7 +112,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     const rate = input.sampleRate;
     this.turns = new TurnTaking({ ...settings, sampleRate: rate });
     // The pre-roll plus the longest detection delay, and a second at least.
-    const ringMs = Math.max(1000, settings.preRollMs + Math.max(settings.minSpeechMs, 2 * settings.bargeInRule.minSpeechMs) + 200);
+    const ringMs = Math.max(1000, settings.preRollMs + Math.max(settings.minSpeechMs, 4 * settings.bargeInRule.minSpeechMs) + 200);
     this.ringSamples = Math.round((ringMs * rate) / 1000);
     input.onChunk = (samples, verdict) => this.onChunk(samples, verdict);
     input.onError = (e) => this.emit('error', e);
@@ -251,7 +251,10 @@ export class Conversation extends Emitter<ConversationEvents> {
 
   private openTurn(onsetMs: number, interrupted: boolean): void {
     const rate = this.input.sampleRate;
-    const from = Math.max(0, Math.round(((onsetMs - this.settings.preRollMs) * rate) / 1000));
+    // Over the answer's echo the first syllable is masked: the detector's onset is later than the
+    // user's by up to about the barge-in rule's length, so such a turn reaches back that much more.
+    const preRoll = this.settings.preRollMs + (interrupted ? 2 * this.settings.bargeInRule.minSpeechMs : 0);
+    const from = Math.max(0, Math.round(((onsetMs - preRoll) * rate) / 1000));
     // Whole chunks from the one that holds the pre-roll's first sample on.
     const chunks = this.ring.filter((c) => c.at + c.samples.length > from).map((c) => c.samples);
     const t: Turn = {

@@ -21,10 +21,11 @@ export type { BargeInOptions } from '../dsp/near-end-detector';
 export interface ConverseOptions {
   /**
    * The microphone: options for one the conversation opens (and closes on `stop()`), a Microphone
-   * of yours (left open), or a MediaStream (its tracks are left to you). Default: the client's
-   * default microphone with the browser's processing on.
+   * of yours (left open), a MediaStream (its tracks are left to you), or an AudioNode of the
+   * client's context (e.g. a WebRTC track already in the graph). Default: the client's default
+   * microphone with the browser's processing on.
    */
-  microphone?: MicrophoneOptions | Microphone | MediaStream;
+  microphone?: MicrophoneOptions | Microphone | MediaStream | AudioNode;
   /** `true` (default): the user may cut the answer. `false`: half-duplex, the mic is ignored while it plays. Or {@link BargeInOptions}. */
   bargeIn?: boolean | BargeInOptions;
   /**
@@ -109,12 +110,15 @@ async function openEar(deps: ConverseDeps, mic: ConverseOptions['microphone'], s
   let ear: Listening;
   if (mic instanceof Microphone) {
     ear = mic.listen();
-  } else if (mic && typeof (mic as MediaStream).getAudioTracks === 'function') {
+  } else if (mic && (typeof (mic as MediaStream).getAudioTracks === 'function' || isNode(mic))) {
+    if (isNode(mic) && mic.context !== ctx) throw new TalStreamError('bad-argument', "converse: the microphone node belongs to another AudioContext than the client's");
     const capture = await CaptureNode.create(ctx, { sampleRate: deps.sampleRate, frameMs: deps.frameMs, workletUrl: deps.workletUrl });
-    const source = ctx.createMediaStreamSource(mic as MediaStream);
+    const source = isNode(mic) ? mic : ctx.createMediaStreamSource(mic as MediaStream);
     source.connect(capture.node, 0, 0);
     ear = new Listening(capture, () => {
-      source.disconnect();
+      // An app's node may feed others too: undo only our connection.
+      if (isNode(mic)) mic.disconnect(capture.node);
+      else source.disconnect();
       capture.destroy();
     });
   } else {
@@ -143,6 +147,10 @@ async function openEar(deps: ConverseDeps, mic: ConverseOptions['microphone'], s
     throw e;
   }
   return ear;
+}
+
+function isNode(x: unknown): x is AudioNode {
+  return typeof AudioNode !== 'undefined' && x instanceof AudioNode;
 }
 
 /** The conversation's input before the microphone is open: chunks flow once it is. */

@@ -57,16 +57,25 @@ describe('conversation lifetimes', () => {
     const ctx = new AudioContext();
     cleanups.push(() => ctx.close());
     await ctx.resume();
-    const client: TalStreamClient = createClient({ url: `${replyOrigin}/speech/user-4.wav?ms=150`, upload: 'buffered', audioContext: ctx });
+    // Short, quiet answers (100 ms at -40 dB): the user's next tone is far louder than anything the
+    // answer could echo, so the turns follow each other without waiting out an echo window.
+    const client: TalStreamClient = createClient({ url: `${replyOrigin}/speech/user-4.wav?ms=100&gain=0.01`, upload: 'buffered', audioContext: ctx });
     cleanups.push(() => client.destroy());
     client.on('stats', () => {});
-    // The user: a 300 Hz tone, gated on for 150 ms per turn.
+    // The user: a 300 Hz tone, gated on for 100 ms per turn.
     const osc = new OscillatorNode(ctx, { frequency: 300 });
     const gate = new GainNode(ctx, { gain: 0 });
     const mic = ctx.createMediaStreamDestination();
     osc.connect(gate).connect(mic);
     osc.start();
-    const convo = client.converse({ microphone: mic.stream, vad: { hangoverMs: 250, minSpeechMs: 40 } });
+    // A microphone's own noise (-60 dBFS), as every real one has: the detector's floor.
+    const noise = ctx.createBuffer(1, ctx.sampleRate, ctx.sampleRate);
+    let seed = 3;
+    noise.getChannelData(0).forEach((_, i, a) => (a[i] = 0.0017 * (((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1)));
+    const hiss = new AudioBufferSourceNode(ctx, { buffer: noise, loop: true });
+    hiss.connect(mic);
+    hiss.start();
+    const convo = client.converse({ microphone: mic.stream, vad: { hangoverMs: 100, minSpeechMs: 40 } });
     cleanups.push(() => convo.stop());
     let turns = 0, ended = 0;
     const errors: unknown[] = [];
@@ -89,10 +98,9 @@ describe('conversation lifetimes', () => {
     });
     let after1: ReturnType<typeof snap> | null = null;
     for (let i = 1; i <= TURNS; i++) {
-      // After the echo window of the last answer (600 ms: sound then may still be its echo).
-      const t = ctx.currentTime + 0.65;
+      const t = ctx.currentTime + 0.05;
       gate.gain.setValueAtTime(0.3, t);
-      gate.gain.setValueAtTime(0, t + 0.15);
+      gate.gain.setValueAtTime(0, t + 0.1);
       await until(() => ended === i && convo.state === 'listening', 10_000, `turn ${i} to be answered`);
       if (i === 1) after1 = snap();
     }

@@ -13,10 +13,10 @@ const vectors = path.resolve(root, '..', 'shared', 'protocol', 'vectors');
 const speech = path.resolve(root, 'test', 'fixtures', 'speech');
 
 /** A speech fixture as a spoken reply: 20 ms int16 TALAudio frames (sign 1, 2..., an empty 3), captioned. */
-async function speechReply(name: string, maxMs: number): Promise<Buffer> {
+async function speechReply(name: string, maxMs: number, gain: number): Promise<Buffer> {
   const wav = readWav(await readFile(path.join(speech, name)));
   const rate = wav.sampleRate;
-  const audio = wav.channels[0]!.subarray(0, Math.min(wav.channels[0]!.length, Math.round((maxMs * rate) / 1000)));
+  const audio = wav.channels[0]!.slice(0, Math.min(wav.channels[0]!.length, Math.round((maxMs * rate) / 1000))).map((v) => v * gain);
   const per = Math.round(rate / 50);
   const frames: Uint8Array[] = [];
   let order = 1;
@@ -49,8 +49,8 @@ function frameHeaders(body: Buffer): { header: Record<string, unknown>; payloadB
 
 /**
  * Routes: POST /vector/<file>.bin?chunk=N&pace=MS&cut=BYTES, POST /html, POST /status/<code>;
- * POST /speech/<fixture>.wav?ms=MAX&delay=MS: a speech fixture (test/fixtures/speech) spoken back,
- * after `delay` ms; GET /last-upload: the frames of the last POST body, as JSON; GET /uploads: the
+ * POST /speech/<fixture>.wav?ms=MAX&delay=MS&gain=G: a speech fixture (test/fixtures/speech)
+ * spoken back (its first MAX ms, times G), after `delay` ms; GET /last-upload: the frames of the last POST body, as JSON; GET /uploads: the
  * headers of the uploads kept (the last 50) as `{ first, uploads }`, `first` the number of the first
  * (uploads are numbered from 0 since the server started); GET /upload-audio?n=K: the int16 PCM of
  * upload K, its payloads joined.
@@ -105,7 +105,7 @@ export async function startReplyServer(): Promise<{ origin: string; close(): Pro
     if (spoken) {
       let bytes: Buffer;
       try {
-        bytes = await speechReply(spoken[1]!, Number(url.searchParams.get('ms') ?? 60_000));
+        bytes = await speechReply(spoken[1]!, Number(url.searchParams.get('ms') ?? 60_000), Number(url.searchParams.get('gain') ?? 1));
       } catch {
         res.writeHead(404, cors).end('no such speech fixture');
         return;

@@ -149,8 +149,9 @@ describe('Conversation (scripted capture, stand-in replies)', () => {
     // Sent again whole: from the pre-roll through the pause to the end of the second stretch.
     expect(again!.chunks).toEqual(range(5, 99));
     expect(again!.headers.every((h) => h.turn === 1 && h.interrupted === undefined)).toBe(true);
-    // The barge-in turn: from 100 ms before the onset (3000 ms: chunk 150), echo before it excluded.
-    expect(cut!.chunks).toEqual(range(145, 209));
+    // The barge-in turn: from the pre-roll plus twice the rule's 150 ms before the onset (3000 ms,
+    // chunk 150): 400 ms, chunk 130; the masked first syllable is reached, older echo is not.
+    expect(cut!.chunks).toEqual(range(130, 209));
     expect(cut!.headers[0]!.interrupted).toEqual({ order: 7, sampleOffset: 100, playedMs: 1234 });
     expect(cut!.headers.slice(1).every((h) => h.interrupted === undefined && h.turn === 2)).toBe(true);
     expect(cut!.headers.at(-1)!.sign).toBe(3);
