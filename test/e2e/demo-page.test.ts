@@ -136,6 +136,24 @@ describe(`demo page in ${engine}, driven like a person`, () => {
     expect(Math.abs(second.ms - held2)).toBeLessThan(400);
   });
 
+  it('hands-free from the keyboard: Enter starts the conversation, the state shows it hearing the (steady) test mic, Enter stops it', async () => {
+    await page.goto(`${server.origin}/demo/?processing=off&pace=burst&mode=handsfree`);
+    expect(await page.evaluate(() => document.getElementById('conversation')!.hidden)).toBe(false);
+    await page.key('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('talk');
+    expect(await text(page, '#talk-label')).toBe('Start conversation');
+    await page.key('Enter');
+    await pressed();
+    expect(await text(page, '#talk-label')).toBe('Stop conversation');
+    // The test microphone never pauses: the conversation hears the user start a turn.
+    await page.waitFor(() => document.getElementById('conv-state')!.textContent === 'you', undefined, 20_000);
+    await waitForStatus(page, /^Listening to you/);
+    await page.key('Enter');
+    await page.waitFor(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'false');
+    expect(await text(page, '#conv-state')).toBe('off');
+    expect(await text(page, '#talk-label')).toBe('Start conversation');
+  });
+
   it('a WAV file and a typed question; server text stays text, an action URL is shown, not followed', async () => {
     const url = `${server.origin}/demo/?pace=burst&url=${encodeURIComponent('javascript:window.__followed=1')}`;
     await page.goto(url);
