@@ -10,11 +10,11 @@ import type { AskOptions, ClientEvents, ClientOptions } from './client-options';
 import { Emitter } from './emitter';
 import { TalStreamError } from './errors';
 import { Player, type PlayerStats } from './playout/player';
-import { encodeFrame, parseHeaderBytes, readU32LE } from './protocol/frame-codec';
 import { isRiffWave } from './protocol/wav';
 import { Reply } from './reply';
 import { requestWithRetry } from './transport/retry';
 import { postFrames } from './transport/upload';
+import { onEnd, withQuestion } from './transport/frame-stream';
 import type { Clock, PlayedPosition, ReplyPlayer } from './types';
 
 export type { AskOptions, ClientEvents, ClientOptions } from './client-options';
@@ -369,33 +369,6 @@ export class TalStreamClient extends Emitter<ClientEvents> {
       // It never started: nothing to release.
     }
   }
-}
-
-/** Writes `question` into every frame whose header has none (frames are whole TALAudio frames). */
-function withQuestion(frames: AsyncIterable<Uint8Array>, question: string): AsyncIterable<Uint8Array> {
-  return {
-    async *[Symbol.asyncIterator]() {
-      for await (const bytes of frames) {
-        const h = readU32LE(bytes, 4);
-        const header = parseHeaderBytes(bytes.subarray(8, 8 + h), 0);
-        if (typeof header.question === 'string' && header.question !== '') {
-          yield bytes;
-        } else {
-          yield encodeFrame({ ...header, question }, bytes.subarray(8 + h));
-        }
-      }
-    },
-  };
-}
-
-/** Wraps frames so that `onDone` runs when the last one has been handed over. */
-function onEnd(frames: AsyncIterable<Uint8Array>, onDone: () => void): AsyncIterable<Uint8Array> {
-  return {
-    async *[Symbol.asyncIterator]() {
-      yield* frames;
-      onDone();
-    },
-  };
 }
 
 /**

@@ -10,6 +10,9 @@ import { TalStreamError } from '../errors';
 import { CaptureNode } from './capture-node';
 import { Take, type TakeOptions } from './take';
 import { Listening } from '../conversation/listening';
+import { microphoneError, openStream, release, stopStream, type Feed } from './media-stream';
+
+export { microphoneError } from './media-stream';
 
 /** Options of {@link Microphone.create} (`client.microphone(options)`). */
 export interface MicrophoneOptions {
@@ -63,23 +66,6 @@ export interface MicrophoneEvents {
   ended: { deviceId: string };
   /** Something failed outside a call (e.g. no device left after an unplug: `no-device`). */
   error: TalStreamError;
-}
-
-/** Maps a getUserMedia rejection to a TalStreamError. */
-export function microphoneError(cause: unknown): TalStreamError {
-  if (cause instanceof TalStreamError) return cause;
-  const name = (cause as { name?: string })?.name ?? '';
-  const msg = (cause as Error)?.message ?? String(cause);
-  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') {
-    return new TalStreamError('permission-denied', `Microphone permission was denied: ${msg}`, { cause });
-  }
-  if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
-    return new TalStreamError('no-device', `No microphone matches: ${msg}`, { cause });
-  }
-  if (name === 'NotReadableError' || name === 'AbortError') {
-    return new TalStreamError('no-device', `The microphone could not be opened (in use or failing): ${msg}`, { cause });
-  }
-  return new TalStreamError('unsupported', `getUserMedia failed: ${name} ${msg}`, { cause });
 }
 
 /** How long a new device must deliver audio without a hole before a switch moves to it, ms. */
@@ -368,39 +354,5 @@ export class Microphone extends Emitter<MicrophoneEvents> {
     this.releaseRetired();
     this.capture.destroy();
     this.removeAllListeners();
-  }
-}
-
-/** A microphone stream and its nodes in front of the capture node. */
-interface Feed {
-  source: MediaStreamAudioSourceNode;
-  gain: GainNode;
-  stream: MediaStream;
-}
-
-function release(feed: Feed): void {
-  feed.source.disconnect();
-  feed.gain.disconnect();
-  stopStream(feed.stream);
-}
-
-function stopStream(stream: MediaStream): void {
-  for (const t of stream.getTracks()) t.stop();
-}
-
-/** getUserMedia for one mono audio track with the processing switches; errors mapped. */
-async function openStream(media: MediaDevices, options: MicrophoneOptions, deviceId: string | undefined): Promise<MediaStream> {
-  const audio: MediaTrackConstraints = {
-    channelCount: { ideal: 1 },
-    echoCancellation: options.echoCancellation ?? true,
-    noiseSuppression: options.noiseSuppression ?? true,
-    autoGainControl: options.autoGainControl ?? true,
-  };
-  // `exact`: a chosen device that is gone must fail (no-device), not silently open another.
-  if (deviceId) audio.deviceId = { exact: deviceId };
-  try {
-    return await media.getUserMedia({ audio, video: false });
-  } catch (cause) {
-    throw microphoneError(cause);
   }
 }
