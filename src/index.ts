@@ -22,7 +22,7 @@ export { simulatePlayout, oracleDelayMs } from './playout/simulate-playout';
 export type { PlayoutTrace, SimulatePlayoutOptions, SimulatedReply } from './playout/simulate-playout';
 export { Player } from './playout/player';
 export type { PlayerEvents, PlayerOptions, ReplyEnd } from './playout/player';
-export type { JitterOptions, PlayedPosition, PlayerStats, PlayoutPolicy, PlayoutState, PlayoutFrame } from './playout/types';
+export type { JitterMemory, JitterOptions, JitterStore, PlayedPosition, PlayerStats, PlayoutPolicy, PlayoutState, PlayoutFrame } from './playout/types';
 export { createClient, TalStreamClient } from './client';
 export { Conversation } from './conversation/conversation';
 export type { ConversationEvents, ConversationState, SpeechVerdict } from './conversation/conversation';

@@ -23,6 +23,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   private lastStatsMs = -Infinity;
   private lastState = '';
   private alive = true;
+  private readonly persist: boolean;
   // Output tap (onPcm): blocks from a pool the main thread refills; none allocated here.
   private pcmOn = false;
   private pcmBlock = 0;
@@ -39,7 +40,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
   constructor(options: { processorOptions?: PlaybackProcessorOptions }) {
     super(options);
     const o = options.processorOptions ?? { channels: 1 };
-    this.core = new PlayoutCore({ sampleRate, channels: o.channels, jitter: o.jitter, volume: o.volume, fadeMs: o.fadeMs });
+    this.core = new PlayoutCore({ sampleRate, channels: o.channels, jitter: o.jitter, volume: o.volume, fadeMs: o.fadeMs, memory: o.memory });
+    this.persist = o.persist === true;
     this.statsEveryMs = o.statsIntervalMs ?? 100;
     this.ring = o.ring ? new FrameRing(o.ring) : null;
     this.sink = { record: (type, replyId, order, rate, channels) => this.stream(type, replyId, order, rate, channels) };
@@ -181,6 +183,11 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       } else {
         this.post({ type: 'event', event: ev.type, replyId: ev.replyId, timeMs });
       }
+    }
+    // What was learned, once per reply, for the Player's jitter.persist.
+    if (this.persist && this.core.memoryPending) {
+      const memory = this.core.takeMemory();
+      if (memory) this.post({ type: 'memory', memory });
     }
     // Stats: on a state change, else at most every statsEveryMs while something is open.
     const state = this.core.openReplies > 0 ? 'busy' : 'idle';

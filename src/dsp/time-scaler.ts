@@ -80,6 +80,7 @@ export class TimeScaler {
   private alt = 0;
   /** Samples to copy before the next lag search (after a splice, or a poor match turned down). */
   private hold = 0;
+  private leader: TimeScaler | null = null;
 
   /**
    * @param sampleRate samples per second of the audio to scale (8000..48000 intended; any > 0).
@@ -130,6 +131,34 @@ export class TimeScaler {
   /** Input pushed but not played yet (`written - consumed`). */
   get available(): number {
     return this.wr - this.consumed;
+  }
+
+  /**
+   * Output samples the input already pushed yields if no further splice starts (rate 1 from now):
+   * what is left to read, plus the lag a cross-fade in progress adds (expand) or skips (accelerate).
+   * The playout fades out over exactly this many samples before the buffer runs dry.
+   */
+  get runway(): number {
+    return this.wr - this.rd - (this.left > 0 ? this.alt : 0);
+  }
+
+  /**
+   * Makes this scaler splice where `leader` spliced, by the same lag, instead of searching its own
+   * signal: the second channel of a stereo output follows the first, so both stay aligned. Both
+   * must get the same pushes and render calls, the leader's first.
+   */
+  follow(leader: TimeScaler | null): void {
+    this.leader = leader;
+  }
+
+  /**
+   * Forgets the rate drift and copies at least one longest period before the next splice, keeping
+   * positions and counts: for a restart after a gap (an underrun), when the samples behind the read
+   * position were faded out and must not be searched or replayed.
+   */
+  settle(): void {
+    this.drift = 0;
+    this.hold = Math.max(this.hold, this.maxPeriod);
   }
 
   /** Samples `push` accepts now. */
@@ -230,9 +259,29 @@ export class TimeScaler {
     return NaN;
   }
 
+  /** Signed lag of the splice that began at output index o (0: none began there). */
+  private lagAt(o: number): number {
+    const L = this.log;
+    for (let k = this.logN - 1; k > 0 && k > this.logN - 1 - LOG; k--) {
+      const e = (k % LOG) * F;
+      if (L[e] === o) return L[e + 2]!;
+      if (L[e]! < o) break;
+    }
+    return 0;
+  }
+
   /** Splices at the read index for output index o (s = +1 accelerate, -1 expand), or puts it off. */
   private splice(s: number, o: number): void {
     const r = this.rd;
+    if (this.leader) {
+      const lag = this.leader.lagAt(o);
+      if (lag === 0) {
+        this.hold = this.minPeriod;
+        return;
+      }
+      this.begin(o, r, lag);
+      return;
+    }
     const lo = this.minPeriod;
     const hi = this.maxPeriod;
     const D = this.dec;
@@ -257,8 +306,14 @@ export class TimeScaler {
       this.hold = this.minPeriod;
       return;
     }
+    this.begin(o, r, s * p);
+  }
+
+  /** Starts a cross-fade of signed lag `lag` at read index r, output index o. */
+  private begin(o: number, r: number, lag: number): void {
+    const p = Math.abs(lag);
     const front = this.sourceIndex(o - 1);
-    this.alt = s * p;
+    this.alt = lag;
     this.left = this.fade = p;
     // Copy at least one period before the next splice: two expands back to back would replay the
     // same period twice over (a buzz), two accelerates would leave a fade without its context.

@@ -72,6 +72,37 @@ export class DelayHistory {
     return true;
   }
 
+  /** The finished replies held, oldest first, as plain arrays (for `jitter.persist`). */
+  export(): { at: number[]; ms: number[] }[] {
+    const out: { at: number[]; ms: number[] }[] = [];
+    for (let k = 0; k < this.capacity; k++) {
+      const r = this.records[(this.head + k) % this.capacity];
+      if (!r?.finished) continue;
+      const at: number[] = [];
+      const ms: number[] = [];
+      for (let i = 0; i < r.count; i++) {
+        at.push(Math.round(r.at[i]! * 10) / 10);
+        ms.push(Math.round(r.ms[i]! * 1000) / 1000);
+      }
+      out.push({ at, ms });
+    }
+    return out;
+  }
+
+  /** Records replies saved by `export` as finished ones (the newest `capacity` of them). */
+  load(replies: { at: number[]; ms: number[] }[]): void {
+    for (const rep of replies.slice(-this.capacity)) {
+      const n = Math.min(rep.at.length, rep.ms.length, MAX_RECORDED_FRAMES);
+      this.begin();
+      for (let i = 0; i < n; i++) {
+        const at = Number(rep.at[i]);
+        const ms = Number(rep.ms[i]);
+        if (Number.isFinite(at) && ms > 0 && ms < 60000) this.arrival(at, ms);
+      }
+      this.end();
+    }
+  }
+
   /**
    * Underruns that "start once `depthMs` is queued, resume once `depthMs` is queued again" would
    * have had over the finished replies held (audio drains at real time between arrivals).

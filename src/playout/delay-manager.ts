@@ -22,7 +22,7 @@
  *   not underrun again and again before anything was learned.
  */
 import { DelayHistory } from './delay-history';
-import type { JitterOptions, PlayoutPolicy } from './types';
+import type { JitterMemory, JitterOptions, PlayoutPolicy } from './types';
 
 const GAP_BIN_MS = 5;
 const GAP_BINS = 1000; // 0 .. 5 s
@@ -53,12 +53,19 @@ export class DelayManager {
   /** Next grid index of an incremental relearn; -1 when none is pending. */
   private pendingIndex = -1;
   private lastArrival = -1;
+  /**
+   * Fraction of the target at which the adaptive policy starts and resumes: 1 stop-and-wait; less
+   * when time-scaling grows the rest of the cushion while playing (set by the PlayoutCore).
+   */
+  startFraction = 1;
 
   constructor(options: JitterOptions = {}) {
     this.policy = options.policy ?? 'adaptive';
     this.minTarget = options.minTargetMs ?? 20;
     this.maxTarget = options.maxTargetMs ?? 1000;
-    this.cost = options.underrunCostMs ?? 150;
+    // Time-scaling gives back most of the delay a deeper target costs (the reply starts at a
+    // fraction of it and drains it faster when late), so an underrun is worth more depth then.
+    this.cost = options.underrunCostMs ?? (this.policy === 'adaptive' && options.timeScale === true ? 300 : 150);
     this.growth = options.underrunGrowth ?? 1.2;
     this.margin = options.learningMargin ?? 0.5;
     this.gapQ = options.gapQuantile ?? 0.99;
@@ -143,7 +150,7 @@ export class DelayManager {
     if (ended) return true;
     const p = this.policy;
     if (p !== 'adaptive' && p !== 'on-arrival' && 'fixedStartMs' in p) return bufferedMs > 0 && sinceFirstMs >= p.fixedStartMs;
-    return bufferedMs > 0 && bufferedMs >= this.targetMs;
+    return bufferedMs > 0 && bufferedMs >= this.targetMs * (p === 'adaptive' ? this.startFraction : 1);
   }
 
   /** Resume after an underrun now? */
@@ -151,7 +158,36 @@ export class DelayManager {
     if (ended) return true;
     const p = this.policy;
     if (p !== 'adaptive' && p !== 'on-arrival' && 'fixedStartMs' in p) return bufferedMs > 0;
-    return bufferedMs > 0 && bufferedMs >= this.targetMs;
+    return bufferedMs > 0 && bufferedMs >= this.targetMs * (p === 'adaptive' ? this.startFraction : 1);
+  }
+
+  /** What was learned, as JSON (for `jitter.persist`): the history, the gap histogram, the count. */
+  exportMemory(): JitterMemory {
+    const gaps: [number, number][] = [];
+    for (let i = 0; i < GAP_BINS; i++) if (this.gaps[i]! > 1e-3) gaps.push([i, Math.round(this.gaps[i]! * 1000) / 1000]);
+    return { v: 1, replies: this.sessionReplies, history: this.history.export(), gaps };
+  }
+
+  /**
+   * Starts from a memory saved by `exportMemory` (a returning visitor): its replies become the
+   * history and the depth is learned from them at once. Anything malformed is ignored (cold start).
+   */
+  importMemory(memory: JitterMemory | null | undefined): boolean {
+    if (!memory || memory.v !== 1 || !Array.isArray(memory.history) || !Array.isArray(memory.gaps)) return false;
+    const history = memory.history.filter((r) => r && Array.isArray(r.at) && Array.isArray(r.ms));
+    this.history.load(history);
+    for (const g of memory.gaps) {
+      const [bin, w] = Array.isArray(g) ? g : [NaN, NaN];
+      if (Number.isInteger(bin) && bin >= 0 && bin < GAP_BINS && w > 0 && Number.isFinite(w)) {
+        this.gaps[bin]! += w;
+        this.gapTotal += w;
+      }
+    }
+    const n = Number(memory.replies);
+    this.sessionReplies = Math.max(this.history.replies, Number.isFinite(n) ? Math.min(n, 1e6) : 0);
+    if (this.policy === 'adaptive') this.relearn();
+    this.current = this.learned;
+    return true;
   }
 
   /** Recomputes the learned depth from the history at once (tests; `step` does it in slices). */

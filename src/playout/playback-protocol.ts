@@ -8,7 +8,7 @@
  * ring (frame-ring.ts) instead; the processor drains the ring before every command, so ring
  * records and messages stay in the order the main thread sent them.
  */
-import type { JitterOptions, PlayedPosition, PlayerStats, PlayoutEventType } from './types';
+import type { JitterMemory, JitterOptions, PlayedPosition, PlayerStats, PlayoutEventType } from './types';
 
 export const PLAYBACK_PROCESSOR = 'talstream-playback';
 
@@ -22,6 +22,10 @@ export interface PlaybackProcessorOptions {
   statsIntervalMs?: number;
   /** The SharedArrayBuffer of a FrameRing (frame-ring.ts) the main thread writes begin/frame/end records into. */
   ring?: SharedArrayBuffer;
+  /** What a previous visit learned (`jitter.persist`, read by the Player). */
+  memory?: JitterMemory | null;
+  /** Post a `memory` message after each learned reply (the Player stores it). */
+  persist?: boolean;
 }
 
 export type PlaybackCommand =
@@ -53,5 +57,7 @@ export type PlaybackMessage =
   | { type: 'stats'; stats: PlayerStats }
   /** A quiet command or ring record failed: `result` 'overflow' (queue full), or `error`. */
   | { type: 'refused'; replyId: number; order: number; result?: string; error?: string }
+  /** What the adaptive policy learned, after a reply (only with `persist`): the Player stores it. */
+  | { type: 'memory'; memory: JitterMemory }
   /** A block of output (first channel), `timeMs` of its first sample on the context clock. */
   | { type: 'pcm'; buffer: Float32Array; timeMs: number; dropped: number };

@@ -17,7 +17,8 @@ import {
   type PlaybackMessage,
   type PlaybackProcessorOptions,
 } from './playback-protocol';
-import type { JitterOptions, PlayedPosition, PlayerStats } from './types';
+import { parseMemory, resolveStore } from './jitter-memory';
+import type { JitterOptions, JitterStore, PlayedPosition, PlayerStats } from './types';
 
 export type { JitterOptions, PlayedPosition, PlayerStats } from './types';
 
@@ -86,12 +87,14 @@ export class Player extends Emitter<PlayerEvents> {
   private readonly pending = new Map<number, Pending>();
   private readonly enders = new Map<number, { resolve: (e: ReplyEnd) => void; reject: (e: unknown) => void; promise: Promise<ReplyEnd> }>();
   private readonly endedResults = new Map<number, ReplyEnd>();
-  private lastStats: PlayerStats = { bufferedMs: 0, targetMs: 0, underruns: 0, underrunMs: 0, playedMs: 0, state: 'idle' };
+  private lastStats: PlayerStats = { bufferedMs: 0, targetMs: 0, rate: 1, underruns: 0, underrunMs: 0, playedMs: 0, state: 'idle' };
   private vol: number;
   private destroyed = false;
   private tapNode: MediaStreamAudioDestinationNode | null = null;
   private readonly pcmListeners = new Set<(samples: Float32Array, timeMs: number) => void>();
   private readonly ring: FrameRing | null;
+  /** `jitter.persist`, resolved (null: none). */
+  private readonly store: JitterStore | null;
   /** How frames reach the audio thread: `'shared-memory'` (the ring) or `'messages'`. */
   readonly transport: 'shared-memory' | 'messages';
 
@@ -114,7 +117,18 @@ export class Player extends Emitter<PlayerEvents> {
     }
     this.ring = (options.sharedMemory ?? canShare) && canShare ? FrameRing.create() : null;
     this.transport = this.ring ? 'shared-memory' : 'messages';
-    const processorOptions: PlaybackProcessorOptions = { channels, jitter: options.jitter, volume: this.vol, fadeMs: options.fadeMs, ring: this.ring?.buffer };
+    // persist may hold functions (not cloneable) and storage exists only here: resolve it on this thread.
+    const { persist, ...jitter } = options.jitter ?? {};
+    this.store = resolveStore(persist);
+    const processorOptions: PlaybackProcessorOptions = {
+      channels,
+      jitter: options.jitter ? jitter : undefined,
+      volume: this.vol,
+      fadeMs: options.fadeMs,
+      ring: this.ring?.buffer,
+      memory: this.store ? parseMemory(this.store.get()) : undefined,
+      persist: this.store !== null,
+    };
     this.node = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
       numberOfInputs: 0,
       numberOfOutputs: 1,
@@ -358,6 +372,8 @@ export class Player extends Emitter<PlayerEvents> {
           ? new TalStreamError('bad-argument', `playback queue full (maxQueuedMs): frame ${m.order} of reply ${m.replyId} dropped`)
           : new TalStreamError('bad-argument', `Playback processor refused a command: ${m.error ?? 'unknown'}`),
       );
+    } else if (m.type === 'memory') {
+      this.store?.set(m.memory);
     } else if (m.type === 'stats') {
       this.lastStats = m.stats;
       this.emit('stats', { ...m.stats });

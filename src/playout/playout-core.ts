@@ -3,16 +3,33 @@
  * by the AudioWorklet (audio clock) and by `simulatePlayout` (simulated time).
  *
  * It owns the replies' queues and the policy: when to start, when an underrun begins, when to
- * resume, how deep to buffer (see DelayManager). It fades every edge (start, resume, the last few
- * ms before the buffer runs dry, interrupt) so no edge steps by more than a small fraction of full
- * scale, and it counts everything. `render` allocates nothing.
+ * resume, how deep to buffer (DelayManager) and how fast to play (RatePolicy, through one
+ * TimeScaler per output channel). It fades every edge (start, resume, the last few ms before the
+ * buffer runs dry, interrupt) so no edge steps by more than a small fraction of full scale, and it
+ * counts everything. `render` allocates nothing.
+ *
+ * Where time-scaling sits: after the resampler, at the output rate. Frames are resampled when they
+ * arrive (message time, in ReplyQueue, with its stateful streaming resampler and its allocations
+ * kept out of the audio callback); the quantum then pulls resampled samples through the scaler.
+ * So one scaler runs at one fixed rate whatever the frames' rates (a reply may change rate between
+ * frames), and positions compose exactly: output sample -> scaler `sourceIndex` -> resampled queue
+ * index -> (frame `order`, offset in the frame's own rate) through the queue's frame map, the same
+ * map that was exact at rate 1. Scaling before the resampler would need the resampler inside the
+ * quantum, fed a variable amount per quantum, per input rate. At rate 1 the scaler is a plain copy,
+ * so the baselines and the exact-sample tests play bit for bit what they did.
  */
 import { Resampler } from '../dsp/resampler';
+import { TimeScaler } from '../dsp/time-scaler';
 import { TalStreamError } from '../errors';
 import { DelayManager } from './delay-manager';
+import { validateFrame } from './frame-check';
+import { parseMemory, resolveStore } from './jitter-memory';
 import { PlayoutEventQueue } from './playout-events';
+import { RatePolicy, RATE_BANDS, rateBand } from './rate-policy';
 import { ReplyQueue, type PushResult } from './reply-queue';
-import type { JitterOptions, PlayedPosition, PlayerStats, PlayoutEventRecord, PlayoutFrame, ResamplerFactory } from './types';
+import type { JitterMemory, JitterOptions, JitterStore, PlayedPosition, PlayerStats, PlayoutEventRecord, PlayoutFrame, ResamplerFactory } from './types';
+
+export { validateFrame };
 
 /** Options of a {@link PlayoutCore}. */
 export interface PlayoutCoreOptions {
@@ -32,6 +49,8 @@ export interface PlayoutCoreOptions {
   maxQueuedMs?: number;
   /** Initial volume (linear gain). Default 1. */
   volume?: number;
+  /** What a previous visit learned (the worklet gets it from the Player's `jitter.persist`). */
+  memory?: JitterMemory | null;
 }
 
 /** What happened to a pushed frame. */
@@ -48,12 +67,28 @@ interface ReplyState {
   interruptLeft: number;
   dryFade: boolean;
   learned: boolean;
+  minRate: number;
+  maxRate: number;
 }
 
 export class PlayoutCore {
   readonly sampleRate: number;
   readonly channels: 1 | 2;
   readonly delay: DelayManager;
+  readonly rates: RatePolicy;
+  /** One scaler per output channel; the second follows the first's splices. */
+  private readonly ts: TimeScaler[] = [];
+  private readonly scratch: Float32Array[] = [];
+  /** Reply whose audio the scalers hold (0: none); they are reset when a reply starts. */
+  private tsOwner = 0;
+  /** Rate of the last quantum that played. */
+  private rate = 1;
+  /** Output samples played per rate band (RATE_BANDS), over the session. */
+  readonly bandSamples = new Float64Array(RATE_BANDS.length);
+  /** Where `jitter.persist` goes (a get/set pair); the worklet's Player does it on the main thread. */
+  private readonly store: JitterStore | null;
+  /** A reply was learned since the last `takeMemory`. */
+  memoryPending = false;
   private readonly fadeLen: number;
   private readonly interruptFadeLen: number;
   private readonly createResampler: ResamplerFactory;
@@ -83,6 +118,15 @@ export class PlayoutCore {
     this.sampleRate = rate;
     this.channels = ch;
     this.delay = new DelayManager(options.jitter);
+    this.rates = new RatePolicy(options.jitter);
+    this.delay.startFraction = this.rates.startFraction;
+    for (let c = 0; c < ch; c++) {
+      this.ts.push(new TimeScaler(rate));
+      this.scratch.push(new Float32Array(128));
+    }
+    if (ch === 2) this.ts[1]!.follow(this.ts[0]!);
+    this.store = resolveStore(options.jitter?.persist);
+    this.delay.importMemory(options.memory ?? (this.store ? parseMemory(this.store.get()) : null));
     this.fadeLen = Math.max(1, Math.round(((options.fadeMs ?? 5) * rate) / 1000));
     this.interruptFadeLen = Math.max(1, Math.round((Math.min(10, options.interruptFadeMs ?? 8) * rate) / 1000));
     this.createResampler = options.createResampler ?? ((from, to) => new Resampler(from, to));
@@ -111,6 +155,8 @@ export class PlayoutCore {
       interruptLeft: -1,
       dryFade: false,
       learned: false,
+      minRate: 1,
+      maxRate: 1,
     });
     if (this.recordingId === 0) {
       this.recordingId = replyId;
@@ -156,12 +202,16 @@ export class PlayoutCore {
       const r = this.replies[k]!;
       if (r.interruptLeft >= 0) continue;
       this.learnFrom(r);
-      const fading = k === 0 && r.phase === 'playing' && this.gain > 0 ? Math.min(this.interruptFadeLen, r.q.queued) : 0;
+      const fading = k === 0 && r.phase === 'playing' && this.gain > 0 ? Math.min(this.interruptFadeLen, this.runway(r)) : 0;
       if (k === 0) {
-        r.q.positionAt(r.q.played + fading, this.pos);
+        // The fade plays at rate 1 (see play), so the scaler knows now which source sample its
+        // last output sample will be.
+        const ts = this.ts[0]!;
+        const heard = fading > 0 ? ts.sourceIndex(ts.produced + fading - 1) + 1 : this.heard(r);
+        r.q.positionAt(heard, this.pos);
         result.order = this.pos.order;
         result.sampleOffset = this.pos.sampleOffset;
-        result.playedMs = ((r.q.played + fading) * 1000) / this.sampleRate;
+        result.playedMs = (heard * 1000) / this.sampleRate;
       }
       if (fading > 0) {
         r.interruptLeft = fading;
@@ -180,16 +230,17 @@ export class PlayoutCore {
   render(outputs: Float32Array[], nowMs: number): void {
     const n = outputs[0]!.length;
     for (let c = 0; c < outputs.length; c++) outputs[c]!.fill(0);
+    if (this.scratch[0]!.length < n) for (let c = 0; c < this.channels; c++) this.scratch[c] = new Float32Array(n); // once, if a driver renders longer quanta
     this.delay.step();
     let i = 0;
     while (i < n) {
       const r = this.replies[0];
       if (!r) break;
       if (r.phase !== 'playing') {
-        const bufferedMs = (r.q.queued * 1000) / this.sampleRate;
+        const bufferedMs = (this.remaining(r) * 1000) / this.sampleRate;
         const go =
           r.phase === 'buffering'
-            ? r.q.queued > 0 || r.q.ended
+            ? bufferedMs > 0 || r.q.ended
               ? this.delay.shouldStart(bufferedMs, nowMs + (i * 1000) / this.sampleRate - r.firstArrivalMs, r.q.ended)
               : false
             : this.delay.shouldResume(bufferedMs, r.q.ended);
@@ -197,10 +248,14 @@ export class PlayoutCore {
           if (r.phase === 'underrun') this.underrunSamples += n - i;
           break;
         }
-        if (r.q.queued === 0) {
+        if (this.runway(r) === 0) {
           this.finish(0, i, false);
           continue;
         }
+        if (this.tsOwner !== r.q.id) {
+          for (const t of this.ts) t.reset();
+          this.tsOwner = r.q.id;
+        } else for (const t of this.ts) t.settle(); // a resume: what is behind was faded out
         this.events.push(r.phase === 'buffering' ? 'audio-start' : 'resume', r.q.id, i);
         r.phase = 'playing';
         r.dryFade = false;
@@ -209,18 +264,18 @@ export class PlayoutCore {
         this.gainStep = 1 / this.fadeLen;
       }
       // More audio came while fading out towards a dry buffer: fade back in.
-      if (r.dryFade && r.q.queued > this.fadeLen) {
+      if (r.dryFade && this.runway(r) > this.fadeLen) {
         r.dryFade = false;
         this.gainTarget = 1;
         this.gainStep = 1 / this.fadeLen;
       }
-      i = this.play(r, outputs, i, n);
+      i = this.play(r, outputs, i, n, nowMs + (i * 1000) / this.sampleRate);
       if (r.interruptLeft === 0) {
         r.q.clear();
         this.finish(0, i, true);
         continue;
       }
-      if (r.q.queued === 0) {
+      if (this.runway(r) === 0) {
         if (r.q.ended) {
           this.finish(0, i, false);
           continue;
@@ -236,18 +291,33 @@ export class PlayoutCore {
     }
   }
 
-  /** Plays samples of `r` from output index `i`; returns the index reached. */
-  private play(r: ReplyState, outputs: Float32Array[], i: number, n: number): number {
+  /** Plays samples of `r` from output index `i` through the scalers; returns the index reached. */
+  private play(r: ReplyState, outputs: Float32Array[], i: number, n: number, nowMs: number): number {
     const q = r.q;
+    const ts0 = this.ts[0]!;
+    q.feed(this.ts, ts0.space);
+    let m = r.interruptLeft > 0 ? Math.min(n - i, r.interruptLeft) : n - i;
+    // Output samples left at rate 1. The dry fade must start exactly `fadeLen` samples before the
+    // end, which is known only at rate 1 (a splice moves the end by up to a period): so the
+    // interrupt fade, the dry fade and the last blocks before either play at rate 1.
+    let left = q.queued + ts0.runway;
+    let rate = 1;
+    if (r.interruptLeft < 0 && !r.dryFade && left - this.fadeLen > m + 2 * ts0.maxPeriod) {
+      const ms = 1000 / this.sampleRate;
+      rate = this.rates.rate(this.remaining(r) * ms, nowMs - r.firstArrivalMs - ts0.consumed * ms, this.delay.targetMs, q.ended);
+    }
+    const before = ts0.consumed;
+    m = ts0.render(this.scratch[0]!, 0, m, rate);
+    for (let c = 1; c < this.channels; c++) this.ts[c]!.render(this.scratch[c]!, 0, m, rate);
     const nOut = outputs.length;
     const volStep = 1 / this.fadeLen;
-    while (i < n && q.queued > 0 && r.interruptLeft !== 0) {
-      if (!r.dryFade && r.interruptLeft < 0 && q.queued <= this.fadeLen) {
+    for (let j = 0; j < m; j++) {
+      if (!r.dryFade && r.interruptLeft < 0 && left <= this.fadeLen) {
         // About to run dry (or the reply's last ms): fade out over what is left, reaching 0 at its
         // last sample. Audio arriving meanwhile cancels the fade (see render).
         r.dryFade = true;
         this.gainTarget = 0;
-        this.gainStep = this.gain / q.queued;
+        this.gainStep = this.gain / left;
       }
       const g = this.gain;
       if (g < this.gainTarget) this.gain = Math.min(this.gainTarget, g + this.gainStep);
@@ -259,13 +329,19 @@ export class PlayoutCore {
       const v = this.vol;
       if (v !== this.volTarget) this.vol = v < this.volTarget ? Math.min(this.volTarget, v + volStep) : Math.max(this.volTarget, v - volStep);
       const k = this.gain * this.vol;
-      for (let c = 0; c < nOut; c++) outputs[c]![i] = q.sample(c < this.channels ? c : this.channels - 1) * k;
-      q.advance();
-      this.playedSamples++;
+      for (let c = 0; c < nOut; c++) outputs[c]![i] = this.scratch[c < this.channels ? c : this.channels - 1]![j]! * k;
+      left--;
       if (r.interruptLeft > 0) r.interruptLeft--;
       i++;
     }
-    q.syncCursor();
+    if (m > 0) {
+      this.rate = rate;
+      if (rate < r.minRate) r.minRate = rate;
+      if (rate > r.maxRate) r.maxRate = rate;
+      this.bandSamples[rateBand(rate)]! += m;
+    }
+    this.playedSamples += ts0.consumed - before;
+    q.syncCursor(ts0.consumed);
     return i;
   }
 
@@ -281,6 +357,7 @@ export class PlayoutCore {
     return {
       bufferedMs: (this.totalQueued() * 1000) / this.sampleRate,
       targetMs: this.delay.targetMs,
+      rate: this.rate,
       underruns: this.underrunCount,
       underrunMs: (this.underrunSamples * 1000) / this.sampleRate,
       playedMs: (this.playedSamples * 1000) / this.sampleRate,
@@ -299,12 +376,15 @@ export class PlayoutCore {
     for (let i = index; i + 1 < this.replies.length; i++) this.replies[i] = this.replies[i + 1]!;
     this.replies.length--;
     this.learnFrom(r);
-    r.q.positionAt(r.q.played, this.pos);
-    this.events.push('ended', r.q.id, atSample, this.pos.order, this.pos.sampleOffset, (r.q.played * 1000) / this.sampleRate, r.underruns, interrupted);
+    const heard = this.heard(r);
+    r.q.positionAt(heard, this.pos);
+    this.events.push('ended', r.q.id, atSample, this.pos.order, this.pos.sampleOffset, (heard * 1000) / this.sampleRate, r.underruns, interrupted, r.minRate, r.maxRate);
     if (index === 0) {
       this.gain = 0;
       this.gainTarget = 0;
     }
+    // What the scalers still hold of it is dropped with it (they are reset when a reply starts).
+    if (this.tsOwner === r.q.id) this.tsOwner = 0;
   }
 
   private learnFrom(r: ReplyState): void {
@@ -313,7 +393,36 @@ export class PlayoutCore {
     if (r.q.id !== this.recordingId) return;
     this.recordingId = 0;
     this.delay.endReply();
+    this.memoryPending = true;
+    if (this.store) this.store.set(this.takeMemory()!);
   }
+
+  /**
+   * What the policy learned, for `jitter.persist`, once per learned reply (null otherwise). The
+   * worklet polls it after each quantum and posts it to the Player, which stores it.
+   */
+  takeMemory(): JitterMemory | null {
+    if (!this.memoryPending) return null;
+    this.memoryPending = false;
+    return this.delay.exportMemory();
+  }
+
+  /** Source samples of `r` heard so far (the scalers count from the reply's start). */
+  private heard(r: ReplyState): number {
+    return this.tsOwner === r.q.id ? this.ts[0]!.consumed : 0;
+  }
+
+  /** Source samples of `r` not yet heard: queued, and in the scalers. */
+  private remaining(r: ReplyState): number {
+    return r.q.queued + (this.tsOwner === r.q.id ? this.ts[0]!.available : 0);
+  }
+
+  /** Output samples `r` has left at rate 1 (what the dry fade and the interrupt fade count on). */
+  private runway(r: ReplyState): number {
+    return r.q.queued + (this.tsOwner === r.q.id ? this.ts[0]!.runway : 0);
+  }
+
+
 
   private find(replyId: number): ReplyState | undefined {
     for (const r of this.replies) if (r.q.id === replyId) return r;
@@ -322,7 +431,7 @@ export class PlayoutCore {
 
   private totalQueued(): number {
     let n = 0;
-    for (let i = 0; i < this.replies.length; i++) n += this.replies[i]!.q.queued;
+    for (let i = 0; i < this.replies.length; i++) n += this.remaining(this.replies[i]!);
     return n;
   }
 
@@ -330,18 +439,4 @@ export class PlayoutCore {
     this.dropped++;
     return result;
   }
-}
-
-/** Throws `bad-argument` unless `frame` is playable (channels, one length, rate, integer order). */
-export function validateFrame(frame: PlayoutFrame): void {
-  const chs = frame?.channels;
-  if (!Array.isArray(chs) || chs.length < 1 || chs.length > 32) throw new TalStreamError('bad-argument', 'frame.channels must be 1..32 Float32Arrays');
-  const len = chs[0]?.length;
-  for (const c of chs) {
-    if (!(c instanceof Float32Array) || c.length !== len) throw new TalStreamError('bad-argument', 'frame.channels must be Float32Arrays of one length');
-  }
-  // Frames may be as slow as the codec accepts (TALAudio sampleRate >= 1000 Hz); only the output
-  // (an AudioContext) needs >= 3000.
-  if (!(frame.sampleRate >= 1000 && frame.sampleRate <= 768000)) throw new TalStreamError('bad-argument', `frame.sampleRate ${frame.sampleRate} out of range`);
-  if (!Number.isInteger(frame.order)) throw new TalStreamError('bad-argument', `frame.order must be an integer, got ${frame.order}`);
 }

@@ -9,7 +9,7 @@ const CAPACITY = 64;
 
 export class PlayoutEventQueue {
   private readonly type = new Uint8Array(CAPACITY);
-  private readonly num = new Float64Array(CAPACITY * 7);
+  private readonly num = new Float64Array(CAPACITY * 9);
   private head = 0;
   private size = 0;
   /** Events lost because the driver did not poll in time. */
@@ -24,6 +24,8 @@ export class PlayoutEventQueue {
     playedMs = 0,
     underruns = 0,
     interrupted = false,
+    minRate = 1,
+    maxRate = 1,
   ): void {
     if (this.size === CAPACITY) {
       this.dropped++;
@@ -31,7 +33,7 @@ export class PlayoutEventQueue {
     }
     const i = (this.head + this.size) % CAPACITY;
     this.type[i] = TYPES.indexOf(type);
-    const o = i * 7;
+    const o = i * 9;
     this.num[o] = replyId;
     this.num[o + 1] = atSample;
     this.num[o + 2] = order;
@@ -39,6 +41,8 @@ export class PlayoutEventQueue {
     this.num[o + 4] = playedMs;
     this.num[o + 5] = underruns;
     this.num[o + 6] = interrupted ? 1 : 0;
+    this.num[o + 7] = minRate;
+    this.num[o + 8] = maxRate;
     this.size++;
   }
 
@@ -46,7 +50,7 @@ export class PlayoutEventQueue {
   next(out: PlayoutEventRecord): boolean {
     if (this.size === 0) return false;
     const i = this.head;
-    const o = i * 7;
+    const o = i * 9;
     out.type = TYPES[this.type[i]!]!;
     out.replyId = this.num[o]!;
     out.atSample = this.num[o + 1]!;
@@ -55,6 +59,8 @@ export class PlayoutEventQueue {
     out.playedMs = this.num[o + 4]!;
     out.underruns = this.num[o + 5]!;
     out.interrupted = this.num[o + 6] === 1;
+    out.minRate = this.num[o + 7]!;
+    out.maxRate = this.num[o + 8]!;
     this.head = (this.head + 1) % CAPACITY;
     this.size--;
     return true;
@@ -67,5 +73,5 @@ export class PlayoutEventQueue {
 
 /** A blank record to poll into. */
 export function newEventRecord(): PlayoutEventRecord {
-  return { type: 'audio-start', replyId: 0, atSample: 0, order: 0, sampleOffset: 0, playedMs: 0, underruns: 0, interrupted: false };
+  return { type: 'audio-start', replyId: 0, atSample: 0, order: 0, sampleOffset: 0, playedMs: 0, underruns: 0, interrupted: false, minRate: 1, maxRate: 1 };
 }

@@ -3,8 +3,9 @@
  * sample-rate conversion with state carried across frames, the queue of converted samples, and the
  * map from played output samples back to (frame order, offset in the frame's own rate).
  *
- * Everything that allocates happens in `push`/`end` (message time); `read` allocates nothing.
+ * Everything that allocates happens in `push`/`end` (message time); `feed` allocates nothing.
  */
+import type { TimeScaler } from '../dsp/time-scaler';
 import type { ChannelResampler, PlayoutFrame, ResamplerFactory } from './types';
 
 /** Frames held back waiting for a missing `order` before the gap is skipped. */
@@ -19,7 +20,7 @@ export class ReplyQueue {
   private readOffset = 0;
   /** Output samples queued (not yet read). */
   queued = 0;
-  /** Output samples read (played) so far. */
+  /** Output samples read so far (handed to the time-scaler; it says which of them were heard). */
   played = 0;
   /** Output samples produced so far (played + queued). */
   private produced = 0;
@@ -85,20 +86,27 @@ export class ReplyQueue {
     this.pending.length = 0;
   }
 
-  /** Reads the next queued sample of output channel `ch` without consuming it. */
-  sample(ch: number): number {
-    return this.chunks[this.chunkHead]![ch]![this.readOffset]!;
-  }
-
-  /** Consumes one output sample (all channels). */
-  advance(): void {
-    this.queued--;
-    this.played++;
-    if (++this.readOffset >= this.chunks[this.chunkHead]![0]!.length) {
-      this.chunks[this.chunkHead] = EMPTY;
-      this.chunkHead++;
-      this.readOffset = 0;
+  /**
+   * Moves up to `max` queued samples into the time-scalers (one per output channel, same samples
+   * to each) and returns how many moved. Allocation-free: it copies from the queued chunks.
+   */
+  feed(scalers: readonly TimeScaler[], max: number): number {
+    let moved = 0;
+    while (moved < max && this.queued > 0) {
+      const chunk = this.chunks[this.chunkHead]!;
+      const n = Math.min(max - moved, chunk[0]!.length - this.readOffset);
+      for (let c = 0; c < scalers.length; c++) scalers[c]!.push(chunk[c]!, this.readOffset, n);
+      moved += n;
+      this.queued -= n;
+      this.played += n;
+      this.readOffset += n;
+      if (this.readOffset >= chunk[0]!.length) {
+        this.chunks[this.chunkHead] = EMPTY;
+        this.chunkHead++;
+        this.readOffset = 0;
+      }
     }
+    return moved;
   }
 
   /** The frame and offset (in its own rate) that `playedSamples` output samples reach. */
@@ -116,9 +124,12 @@ export class ReplyQueue {
     out.sampleOffset = Math.max(0, Math.min(this.mapLen[i]!, offset));
   }
 
-  /** Moves the map cursor to the frame being played (keeps positionAt O(1) in practice). */
-  syncCursor(): void {
-    const last = this.played - 1;
+  /**
+   * Moves the map cursor to the frame holding sample `heard - 1` (keeps positionAt O(1) in practice;
+   * frames before the cursor may be forgotten, so it must not pass what was actually heard).
+   */
+  syncCursor(heard: number): void {
+    const last = heard - 1;
     while (this.mapCursor + 1 < this.mapOrder.length && this.mapOut[this.mapCursor + 1]! <= last) this.mapCursor++;
   }
 

@@ -5,6 +5,7 @@
 import { TalStreamError } from '../errors';
 import { PlayoutCore } from './playout-core';
 import { newEventRecord } from './playout-events';
+import { RATE_BANDS } from './rate-policy';
 import type { JitterOptions, PlayoutPolicy, ResamplerFactory } from './types';
 
 /** An arrival trace: `atMs` relative to each reply's first frame; replies are consecutive answers. */
@@ -48,7 +49,16 @@ export interface SimulatedReply {
   targetMs: number;
   /** Audio length of the reply, ms. */
   audioMs: number;
+  /** Slowest rate the reply played at (1 when it was not time-scaled). */
+  minRate: number;
+  /** Fastest rate the reply played at (1 when it was not time-scaled). */
+  maxRate: number;
+  /** Output time spent per rate band, ms: `'<0.95'`, `'0.95-1'`, `'1'`, `'1-1.05'`, `'>1.05'`. */
+  rateMs: Record<RateBandName, number>;
 }
+
+/** Names of the rate bands of {@link SimulatedReply.rateMs}. */
+export type RateBandName = (typeof RATE_BANDS)[number];
 
 const QUANTUM = 128;
 
@@ -83,6 +93,9 @@ export function simulatePlayout(trace: PlayoutTrace, options: SimulatePlayoutOpt
     let lastOut = NaN;
     let underruns = 0;
     const underrunMsBefore = core.stats().underrunMs;
+    const bandsBefore = Array.from(core.bandSamples);
+    let minRate = 1;
+    let maxRate = 1;
     let done = false;
     while (!done) {
       const now = msAt(sample);
@@ -99,6 +112,8 @@ export function simulatePlayout(trace: PlayoutTrace, options: SimulatePlayoutOpt
         else if (ev.type === 'underrun') underruns++;
         else if (ev.type === 'ended') {
           lastOut = at;
+          minRate = ev.minRate;
+          maxRate = ev.maxRate;
           done = true;
         }
       }
@@ -112,6 +127,9 @@ export function simulatePlayout(trace: PlayoutTrace, options: SimulatePlayoutOpt
       underrunMs: core.stats().underrunMs - underrunMsBefore,
       targetMs,
       audioMs,
+      minRate,
+      maxRate,
+      rateMs: Object.fromEntries(RATE_BANDS.map((b, k) => [b, ((core.bandSamples[k]! - bandsBefore[k]!) * 1000) / outRate])) as Record<RateBandName, number>,
     });
     sample += Math.ceil(gapMs / quantumMs) * QUANTUM;
   }

@@ -19,8 +19,10 @@ export type PlayoutState = 'idle' | 'buffering' | 'playing' | 'underrun' | 'drai
 export interface PlayerStats {
   /** Audio queued and not yet played, in ms (current reply and any queued after it). */
   bufferedMs: number;
-  /** The depth the policy waits for before it starts or resumes, in ms. */
+  /** The depth the policy keeps the buffer at (time-scaling toward it), in ms. */
   targetMs: number;
+  /** The playback rate of the last render quantum (1 when not time-scaled). */
+  rate: number;
   /** Underruns since the core was created (all replies of the session). */
   underruns: number;
   /** Total silence caused by underruns, in ms. */
@@ -57,7 +59,8 @@ export interface JitterOptions {
   maxTargetMs?: number;
   /**
    * What one underrun per minute of audio is worth in ms of added depth when the adaptive policy
-   * weighs delay against underruns. Default 150.
+   * weighs delay against underruns. Default 300 with `timeScale: true` (it gives back much of the
+   * delay a deeper target costs), 150 without.
    */
   underrunCostMs?: number;
   /** Replies of the session kept for learning. Default 8. */
@@ -76,6 +79,57 @@ export interface JitterOptions {
   smoothing?: number;
   /** Quantile of inter-arrival gaps the depth never goes below. Default 0.99. */
   gapQuantile?: number;
+  /**
+   * Time-scaling (adaptive policy only): play at 0.9..1.1x, pitch kept, so the buffer moves toward
+   * its target while the audio plays. `false`: the stop-and-wait policy (start at the target, rate 1).
+   * Default false for now: measured on the shared traces, it halves paced replies' start delay and
+   * beats the best fixed buffer on 9 of 12 traces, but its burst rows (4g-burst, congested-burst)
+   * get more underruns than the stop-and-wait policy's goals allow (README, playback policy).
+   */
+  timeScale?: boolean;
+  /** Slowest rate the adaptive policy plays at (>= 0.5). Default 0.9. */
+  minRate?: number;
+  /** Fastest rate the adaptive policy plays at (<= 1.5). Default 1.1. */
+  maxRate?: number;
+  /**
+   * Fraction of the target depth queued at which a reply starts or resumes when time-scaling: the
+   * rest of the cushion is grown by playing slower. Default 0.4.
+   */
+  startFraction?: number;
+  /** Rate change per unit of relative depth (or delay) error beyond the dead band. Default 0.5. */
+  rateSlope?: number;
+  /** Relative error ((buffered - target) / target) within which the rate stays 1. Default 0.05. */
+  rateBand?: number;
+  /** After a reply's last frame, play at `maxRate` while it runs later than this, ms. Default 20. */
+  endLagMs?: number;
+  /**
+   * Keeps what the adaptive policy learned across visits: a `localStorage` key, or a `get`/`set`
+   * pair (any storage). A returning visitor starts from the last visit's arrivals instead of the
+   * cold default. Saved after every reply. Default: none.
+   */
+  persist?: string | JitterStore;
+}
+
+/** Storage for {@link JitterOptions.persist}: `get` returns what `set` was given (or null). */
+export interface JitterStore {
+  get(): JitterMemory | string | null | undefined;
+  set(memory: JitterMemory): void;
+}
+
+/**
+ * What the adaptive policy learned, as plain JSON: the arrivals of the last replies (ms after each
+ * reply's first frame, and audio ms per frame), the inter-arrival gap histogram, and how many replies
+ * taught it.
+ */
+export interface JitterMemory {
+  /** Format version (1). */
+  v: number;
+  /** Replies learned from over the session(s). */
+  replies: number;
+  /** Per recorded reply: arrival times (ms, 0.1 ms resolution) and audio per frame (ms). */
+  history: { at: number[]; ms: number[] }[];
+  /** Gap histogram: [bin, weight] pairs of its non-empty 5 ms bins. */
+  gaps: [number, number][];
 }
 
 /** One frame handed to the playout: planar channels at the frame's own rate. */
@@ -120,4 +174,7 @@ export interface PlayoutEventRecord {
   underruns: number;
   /** For `ended`: true when the reply was interrupted rather than played out. */
   interrupted: boolean;
+  /** For `ended`: slowest and fastest rate the reply played at (1 when not time-scaled). */
+  minRate: number;
+  maxRate: number;
 }

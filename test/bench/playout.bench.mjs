@@ -1,7 +1,9 @@
-// npm run bench:playout: replays every trace in ../shared/traces through the playout core
-// (simulatePlayout, the code the AudioWorklet runs) with the adaptive policy and two baselines,
-// prints underruns per minute of audio and median(endDelayMs - D*) against the goals, then does
-// the same on synthetic sibling traces (other seeds) to check that nothing is tuned to the files.
+// npm run bench:playout: replays every trace in ../shared/traces and ../shared/traces/cellular
+// through the playout core (simulatePlayout, the code the AudioWorklet runs). First, per trace, the
+// time-scaling adaptive policy against the best fixed prebuffer in hindsight at the same median
+// delay (the frontier of depths 0..1000 ms in 20 ms steps), and against today's stop-and-wait
+// policy (start delay); then the six goal rows with the baselines; then synthetic sibling traces
+// (other seeds) to check that nothing is tuned to the files. Tuning split: playout-tune.mjs.
 // TALSTREAM_MODULE=/path/to/module.mjs runs another build (default dist/talstream.mjs).
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const modPath = process.env.TALSTREAM_MODULE ?? path.join(here, '../../dist/talstream.mjs');
 const { simulatePlayout, oracleDelayMs } = await import(pathToFileURL(path.resolve(modPath)).href);
 const { syntheticTrace } = await import(pathToFileURL(path.join(here, 'playout-traces.mjs')).href);
+const { bestFixed, frontier, ratio, score: summarise } = await import(pathToFileURL(path.join(here, 'playout-score.mjs')).href);
 
 const GOALS = {
   'wifi-burst': [0.05, 30],
@@ -20,10 +23,13 @@ const GOALS = {
   '4g-paced': [1.5, 150],
   'congested-paced': [5, 400],
 };
+// The default adaptive policy (stop-and-wait), the time-scaling one (jitter.timeScale, opt-in),
+// and two baselines.
 const POLICIES = [
-  ['adaptive', 'adaptive'],
-  ['on-arrival', 'on-arrival'],
-  ['prebuffer-250', { prebufferMs: 250 }],
+  ['adaptive', {}],
+  ['time-scaled', { jitter: { timeScale: true } }],
+  ['on-arrival', { policy: 'on-arrival' }],
+  ['prebuffer-250', { policy: { prebufferMs: 250 } }],
 ];
 
 const median = (xs) => {
@@ -32,8 +38,8 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-function score(trace, policy) {
-  const res = simulatePlayout(trace, { policy });
+function score(trace, options) {
+  const res = simulatePlayout(trace, options);
   const minutes = res.reduce((a, r) => a + r.audioMs, 0) / 60000;
   const underruns = res.reduce((a, r) => a + r.underruns, 0);
   const excess = res.map((r, i) => r.endDelayMs - oracleDelayMs(trace.replies[i].arrivals, trace.sampleRate));
@@ -74,11 +80,11 @@ function hindsight(name, trace) {
   let best = null;
   for (let v = 0; v <= 600; v += 20) {
     for (const [label, policy] of [[`prebuffer ${v}`, { prebufferMs: v }], [`start at ${v} ms`, { fixedStartMs: v }]]) {
-      const c = score(trace, policy);
+      const c = score(trace, { policy });
       if (c.med <= goal[1] && (!best || c.perMin < best.perMin - 1e-12 || (Math.abs(c.perMin - best.perMin) < 1e-12 && c.med < best.med))) best = { ...c, label };
     }
   }
-  const a = score(trace, 'adaptive');
+  const a = score(trace, {});
   const minutes = simulatePlayout(trace, { policy: 'on-arrival' }).reduce((s, r) => s + r.audioMs, 0) / 60000;
   console.log(
     `${name.padEnd(18)} ${best ? `${best.perMin.toFixed(4)} u/min | ${best.med.toFixed(0).padStart(3)} ms (${best.label})` : 'none within the goal ms'}`.padEnd(64) +
@@ -87,12 +93,50 @@ function hindsight(name, trace) {
 }
 
 const dir = path.join(here, '../../../shared/traces');
-const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
-const real = files.map((f) => {
-  const name = f.replace(/\.json$/, '');
-  return [name, JSON.parse(readFileSync(path.join(dir, f), 'utf8')), GOALS[name]];
-});
+const readDir = (d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).sort() : []).map((f) => [f.replace(/\.json$/, ''), path.join(d, f)]);
+const real = readDir(dir).map(([name, f]) => [name, JSON.parse(readFileSync(f, 'utf8')), GOALS[name]]);
+const cellular = readDir(path.join(dir, 'cellular')).map(([name, f]) => [name, JSON.parse(readFileSync(f, 'utf8')), null]);
 const t0 = Date.now();
+
+/** The default policy (as in the last release): stop-and-wait at the learned depth, no time-scaling. */
+const TODAY = { timeScale: false, underrunCostMs: 150 };
+const SCALED = { timeScale: true };
+// Goal: underruns/min <= 0.8x the best fixed prebuffer at the same median delay; paced replies'
+// median start delay <= half of today's.
+console.log('Time-scaling adaptive policy (jitter.timeScale: true) vs the best fixed prebuffer in hindsight at the same median delay');
+console.log('(* = every fixed depth was later than the adaptive policy: compared with the least delay one, which had more delay)');
+console.log(
+  ['trace'.padEnd(28), 'u/min', 'med-D*', 'start', 'today start', 'rates', 'time <.95|.95-1|1|1-1.05|>1.05 %', 'best fixed', 'u/min', 'med-D*', 'ratio', 'goal'].join('  '),
+);
+let met = 0;
+const rows = [...real, ...cellular];
+for (const [name, trace] of rows) {
+  const a = summarise(simulatePlayout, oracleDelayMs, trace, { jitter: SCALED });
+  const today = summarise(simulatePlayout, oracleDelayMs, trace, { jitter: TODAY });
+  const b = bestFixed(frontier(simulatePlayout, oracleDelayMs, trace), a.med);
+  const r = ratio(a.perMin, b.perMin);
+  const paced = name.endsWith('-paced');
+  const ok = r <= 0.8 + 1e-12 && (!paced || a.start <= today.start / 2);
+  if (ok) met++;
+  const band = ['<0.95', '0.95-1', '1', '1-1.05', '>1.05'].map((k) => ((a.bands[k] ?? 0) * 100).toFixed(0)).join('|');
+  console.log(
+    [
+      name.padEnd(28),
+      a.perMin.toFixed(3).padStart(5),
+      a.med.toFixed(0).padStart(6),
+      a.start.toFixed(0).padStart(5),
+      today.start.toFixed(0).padStart(11),
+      `${a.minRate.toFixed(2)}-${a.maxRate.toFixed(2)}`,
+      band.padStart(33),
+      `${b.depth} ms${b.later ? '*' : ''}`.padStart(10),
+      b.perMin.toFixed(3).padStart(5),
+      b.med.toFixed(0).padStart(6),
+      (Number.isFinite(r) ? r.toFixed(2) : 'inf').padStart(5),
+      ok ? 'PASS' : `FAIL (${[r > 0.8 ? 'ratio' : '', paced && a.start > today.start / 2 ? `start > ${(today.start / 2).toFixed(0)}` : ''].filter(Boolean).join(', ')})`,
+    ].join('  '),
+  );
+}
+console.log(`adaptive meets ${met}/${rows.length} traces (ratio <= 0.8; paced: start <= half of today's)\n`);
 const pass = table('Shared traces (goal checked for the adaptive policy)', real);
 console.log(`adaptive meets ${pass}/${real.length} rows`);
 console.log('\nBest fixed policy in hindsight per trace (fewest underruns/min with the median within the goal ms)');

@@ -1,0 +1,77 @@
+/**
+ * The rate half of the adaptive policy: how fast to play the queued audio (0.9..1.1, through the
+ * pitch-preserving TimeScaler), so the buffer moves toward the target depth while the audio keeps
+ * playing, like NetEq's accelerate / preemptive expand instead of a stop-and-wait jitter buffer.
+ *
+ * Why a rate and not only a depth: a stop-and-wait buffer pays for its cushion up front (the reply
+ * waits until `target` ms are queued) and pays for every stall twice (silence, then a deeper
+ * resume). With time-scaling the reply starts once a fraction of the target is queued and grows
+ * the rest of its cushion by playing slower; when a stall drains the buffer it slows further, so
+ * the queue lasts longer (1/0.9: 11% more wall time); and delay beyond what is needed is given back
+ * by playing faster.
+ *
+ * Two quantities, because depth and delay differ: the depth (audio queued) protects against the
+ * next stall; the lag (wall time since the reply's first frame minus audio heard: how late the
+ * playout runs) is what the listener waits. On a paced (real-time) server they move together; a
+ * burst server queues far more than it delays, and playing its early audio fast would change the
+ * speech for no gain in delay. So:
+ * - deficit = (target - buffered) / target > band: slow down, rate 1 - slope x (deficit - band)
+ *   (down to minRate): preemptive expand, also how the cushion grows after an early start;
+ * - excess = (min(buffered, lag) - target) / target > band: speed up, 1 + slope x (excess - band)
+ *   (up to maxRate): accelerate only what is both queued and late, e.g. the catch-up burst after a
+ *   stall on a paced link;
+ * - after the reply's last frame nothing can be late any more: play at maxRate while the lag is
+ *   above `endLagMs`, so the reply does not end later than it must;
+ * - otherwise 1 (a dead band: a buffer near its target plays untouched).
+ * The target itself is learned across replies by the DelayManager (counterfactual replay of the
+ * recorded arrivals) and grows within a reply at every underrun.
+ */
+import type { JitterOptions } from './types';
+
+/** Output-time bands `simulatePlayout` reports: < 0.95, [0.95, 1), 1, (1, 1.05], > 1.05. */
+export const RATE_BANDS = ['<0.95', '0.95-1', '1', '1-1.05', '>1.05'] as const;
+
+/** Index into {@link RATE_BANDS} of a rate. */
+export function rateBand(rate: number): number {
+  return rate === 1 ? 2 : rate < 0.95 ? 0 : rate < 1 ? 1 : rate <= 1.05 ? 3 : 4;
+}
+
+export class RatePolicy {
+  /** False for the baselines and for `timeScale: false`: always rate 1. */
+  readonly enabled: boolean;
+  readonly minRate: number;
+  readonly maxRate: number;
+  /** Fraction of the target queued at which a reply starts (and resumes) when time-scaling. */
+  readonly startFraction: number;
+  private readonly slope: number;
+  private readonly band: number;
+  private readonly endLag: number;
+
+  constructor(options: JitterOptions = {}) {
+    const adaptive = (options.policy ?? 'adaptive') === 'adaptive';
+    this.enabled = adaptive && options.timeScale === true;
+    // The splicer follows 0.5..1.5; speech stays natural within about +-10%.
+    this.minRate = Math.min(1, Math.max(0.5, options.minRate ?? 0.9));
+    this.maxRate = Math.max(1, Math.min(1.5, options.maxRate ?? 1.1));
+    this.startFraction = this.enabled ? Math.min(1, Math.max(0, options.startFraction ?? 0.4)) : 1;
+    this.slope = Math.max(0, options.rateSlope ?? 0.5);
+    this.band = Math.max(0, options.rateBand ?? 0.05);
+    this.endLag = Math.max(0, options.endLagMs ?? 20);
+  }
+
+  /**
+   * The rate for the next block: `bufferedMs` of the reply queued (source ms), `lagMs` how late the
+   * playout runs (wall ms since the reply's first frame minus source ms heard), the policy's
+   * `targetMs`, and whether the reply has ended (all its audio is here).
+   */
+  rate(bufferedMs: number, lagMs: number, targetMs: number, ended: boolean): number {
+    if (!this.enabled) return 1;
+    if (ended) return lagMs > this.endLag ? this.maxRate : 1;
+    const t = Math.max(targetMs, 1);
+    const deficit = (t - bufferedMs) / t;
+    if (deficit > this.band) return Math.max(this.minRate, 1 - this.slope * (deficit - this.band));
+    const excess = (Math.min(bufferedMs, lagMs) - t) / t;
+    if (excess > this.band) return Math.min(this.maxRate, 1 + this.slope * (excess - this.band));
+    return 1;
+  }
+}
