@@ -2,16 +2,18 @@
  * Double-talk detection for barge-in: is the user talking, or is what the mic hears the echo of
  * the assistant's answer (or nothing)?
  *
- * Works per frame (10 ms by default) on energies only, so it does not matter that the canceller's
- * output lags the mic by a block. The echo that can reach the mic now was played within the last
- * `echoWindowMs` (device latency + room tail); its residue after the canceller is bounded by a gain
- * times the loudest reference frame of that window. The detector tracks that gain as the upper
- * envelope of what the residue has been on frames it judged echo (a rolling maximum over the last
- * ~2 s of played reference, plus a slower decaying memory), starts from a pessimistic prior (the
- * residue may be as loud as the reference itself, as it is before the canceller converges), and
- * calls a frame the user's speech only when the output exceeds both that prediction and the noise
- * floor by a margin. With nothing played in the window it is a plain energy detector on the
- * cleaned signal with an adaptive noise floor (rolling minimum).
+ * Works per frame (10 ms by default) on energies. The echo that can reach the mic now was played
+ * within the last `echoWindowMs` (device latency + room tail); its residue after the canceller is
+ * bounded by a gain times the loudest reference frame of that window. The detector tracks that gain
+ * as the upper envelope of what the residue has been on frames it judged echo (a rolling maximum
+ * over the last ~2 s of played reference, plus a slower decaying memory), starting from a
+ * pessimistic prior (the residue may be as loud as the reference, as before the canceller
+ * converges). A second bound is local in time: the canceller's own estimate of this frame's echo
+ * (the mic, aligned with the output, minus the output) times the upper envelope of the residue's
+ * ratio to it; the user's voice is not in that estimate, so it stands out of the residue even while
+ * the canceller still converges. A frame is the user's speech only when the output exceeds the
+ * smaller prediction and the noise floor by margins. With nothing played in the window it is a
+ * plain energy detector on the cleaned signal with an adaptive noise floor (rolling minimum).
  *
  * {@link BargeInDetector} turns the verdicts into "barge-in now; the speech began at sample X".
  * Both are allocation-free per frame.
@@ -55,40 +57,23 @@ export interface VerdictSink {
 
 type Resolved = Required<BargeInOptions>;
 
-const DEFAULTS: Resolved = {
-  minSpeechMs: 120,
-  maxGapMs: 40,
-  marginDb: 8,
-  snrDb: 9,
-  minLevelDb: -70,
-  frameMs: 10,
-  echoWindowMs: 600,
-  priorGainDb: 6,
-  rearmMs: 300,
-};
+/** Per option: default, smallest and largest value. */
+const SPEC: Record<keyof Resolved, [number, number, number]> = {
+  minSpeechMs: [120, 0, 5000], maxGapMs: [40, 0, 1000], marginDb: [8, 0, 40],
+  snrDb: [9, 0, 40], minLevelDb: [-70, -120, 0], frameMs: [10, 1, 100],
+  echoWindowMs: [600, 0, 5000], priorGainDb: [6, -60, 20], rearmMs: [300, 0, 10000],
+}; // prettier-ignore
 
 /** Validates barge-in options and fills in the defaults. @throws TalStreamError `bad-argument`. */
 export function resolveBargeInOptions(options: BargeInOptions = {}): Readonly<Resolved> {
-  const out = { ...DEFAULTS };
-  const ranges: Record<keyof Resolved, [number, number]> = {
-    minSpeechMs: [0, 5000],
-    maxGapMs: [0, 1000],
-    marginDb: [0, 40],
-    snrDb: [0, 40],
-    minLevelDb: [-120, 0],
-    frameMs: [1, 100],
-    echoWindowMs: [0, 5000],
-    priorGainDb: [-60, 20],
-    rearmMs: [0, 10000],
-  };
-  for (const key of Object.keys(ranges) as (keyof Resolved)[]) {
+  const out = {} as Resolved;
+  for (const key of Object.keys(SPEC) as (keyof Resolved)[]) {
     const v = options[key];
-    if (v === undefined) continue;
-    const [lo, hi] = ranges[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) {
+    const [dflt, lo, hi] = SPEC[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)) {
       throw new TalStreamError('bad-argument', `bargeIn.${key} must be a number in ${lo}..${hi}, got ${String(v)}`);
     }
-    out[key] = v;
+    out[key] = v ?? dflt;
   }
   return Object.freeze(out);
 }
@@ -111,11 +96,57 @@ const FLOOR_START = 1e-4;
 const SILENCE = 1e-10;
 /** Delay before a frame's residue is learned, ms (see decide()). */
 const LEARN_MS = 200;
+/** Residue over the canceller's echo estimate: largest learned, smallest predicted at onsets. */
+const MAX_GAIN = 1e3;
+const MIN_LEAK = 0.005;
+/** Blocks of the estimate's gain envelope (1 s: it follows a converging canceller). */
+const EST_BLOCKS = 4;
+
+/** How far a default `EchoCanceller`'s output lags the mic: its rule (power of two <= 8 ms, >= 16),
+ * repeated (a test checks they agree) so the detector does not pull the canceller into a bundle. */
+export function cancellerLatency(sampleRate: number): number {
+  let b = 16;
+  while (b * 2 <= sampleRate * 0.008) b *= 2;
+  return b;
+}
+
+/** Rolling maximum over blocks (each block's starting at `empty`), with `fade` a decaying memory too. */
+class Envelope {
+  readonly blk: Float64Array;
+  cur = 0;
+  long = 0;
+  constructor(blocks: number, private readonly empty: number, private readonly fade = false) {
+    this.blk = new Float64Array(blocks);
+  }
+  reset(start = this.empty): void {
+    this.blk.fill(start);
+    this.cur = this.long = 0;
+  }
+  /** The envelope: the largest block and memory; Infinity if a past block is still empty (-1). */
+  max(): number {
+    let m = this.long;
+    for (let b = 0; b < this.blk.length; b++) {
+      if (this.blk[b]! < 0 && b !== this.cur) return Infinity;
+      if (this.blk[b]! > m) m = this.blk[b]!;
+    }
+    return m;
+  }
+  learn(v: number): void {
+    if (v > this.blk[this.cur]!) this.blk[this.cur] = v;
+    if (this.fade && v > this.long) this.long = v;
+  }
+  tick(decay: number, rotate: boolean): void {
+    this.long *= decay;
+    if (rotate) this.blk[(this.cur = (this.cur + 1) % this.blk.length)] = this.empty;
+  }
+}
 
 /**
  * Per-frame near-end speech detector. Feed it the mic, the reference and the canceller's output,
  * either whole frames ({@link NearEndDetector.classify}) or streams of any chunk size
- * ({@link NearEndDetector.process}).
+ * ({@link NearEndDetector.process}). The output is taken to lag the mic by `outputLag` samples
+ * (default: a default `EchoCanceller`'s latency at this rate), or not at all when it is the mic's
+ * own array (no canceller); the mic so delayed minus the output is the canceller's echo estimate.
  */
 export class NearEndDetector {
   /** Samples per frame. */
@@ -129,28 +160,33 @@ export class NearEndDetector {
   private readonly prior0: number;
   private readonly priorDecay: number;
   private readonly longDecay: number;
+  private readonly estDecay: number;
   private readonly blockFrames: number;
   private readonly refPow: Float64Array;
   private refIdx = 0;
-  private readonly floorBlk = new Float64Array(BLOCKS);
-  private floorCount = 0;
-  private floorCur = 0;
-  private readonly resBlk = new Float64Array(BLOCKS);
-  private resCount = 0;
-  private resCur = 0;
+  /** Noise floor: the envelope of 1 / output power (a rolling minimum). */
+  private readonly quiet = new Envelope(BLOCKS, 0);
+  /** Residue over the loudest reference frame of the window, and over the echo estimate. */
+  private readonly gRef = new Envelope(BLOCKS, 0, true);
+  private readonly gEst = new Envelope(EST_BLOCKS, -1);
   private prior = 0;
-  private gLong = 0;
-  private readonly pending: Float64Array;
+  private est = 0;
+  private onset = 0; // frames since the estimate was last inaudible
+  private readonly pendRef: Float64Array;
+  private readonly pendEst: Float64Array;
   private frame = 0;
   private played = 0;
   private lastSpeech = -1e9;
-  // Streaming sums of the frame being filled.
-  private sm = 0;
+  /** The last `outputLag` mic samples (the output's alignment). */
+  private readonly micLag: Float32Array;
+  private lagPos = 0;
+  // Streaming sums of the frame being filled: reference, output, echo estimate.
   private sr = 0;
   private se = 0;
+  private sy = 0;
   private filled = 0;
 
-  constructor(sampleRate: number, options: BargeInOptions = {}) {
+  constructor(sampleRate: number, options: BargeInOptions = {}, outputLag = cancellerLatency(sampleRate)) {
     checkRate(sampleRate);
     const o = resolveBargeInOptions(options);
     this.frameSize = Math.max(1, Math.round((o.frameMs * sampleRate) / 1000));
@@ -164,9 +200,14 @@ export class NearEndDetector {
     this.priorDecay = db((-10 * frameMs) / 1000);
     // The long memory fades at 6 dB per second of played audio.
     this.longDecay = db((-6 * frameMs) / 1000);
+    // The echo estimate's envelope fades at 120 dB/s (RT60 500 ms): a residue outlasts its echo
+    // by no more than the room's tail does.
+    this.estDecay = db((-120 * frameMs) / 1000);
     this.blockFrames = Math.max(1, Math.round(BLOCK_MS / frameMs));
     this.refPow = new Float64Array(Math.max(1, Math.ceil(o.echoWindowMs / frameMs)));
-    this.pending = new Float64Array(Math.max(1, Math.round(LEARN_MS / frameMs)));
+    this.pendRef = new Float64Array(Math.max(1, Math.round(LEARN_MS / frameMs)));
+    this.pendEst = new Float64Array(this.pendRef.length);
+    this.micLag = new Float32Array(Math.max(1, Math.round(outputLag)));
     this.reset();
   }
 
@@ -174,44 +215,27 @@ export class NearEndDetector {
   reset(): void {
     this.verdict = 'silence';
     this.refPow.fill(0);
-    this.refIdx = 0;
-    this.floorBlk.fill(FLOOR_START);
-    this.floorCount = 0;
-    this.floorCur = 0;
-    this.resBlk.fill(0);
-    this.resCount = 0;
-    this.resCur = 0;
+    this.quiet.reset(1 / FLOOR_START);
+    this.gRef.reset();
+    this.gEst.reset();
+    this.pendRef.fill(-1);
+    this.pendEst.fill(-1);
+    this.micLag.fill(0);
     this.prior = this.prior0;
-    this.gLong = 0;
-    this.pending.fill(-1);
-    this.frame = 0;
-    this.played = 0;
+    this.refIdx = this.est = this.onset = this.frame = this.played = this.lagPos = 0;
+    this.sr = this.se = this.sy = this.filled = 0;
     this.lastSpeech = -1e9;
-    this.sm = 0;
-    this.sr = 0;
-    this.se = 0;
-    this.filled = 0;
   }
 
   /**
-   * Streams `n` samples of mic, reference and canceller output (the output may lag the other two
-   * by the canceller's latency). Each completed frame's verdict is stored in {@link verdict} and,
-   * when given, pushed to `sink`. Returns the number of frames completed.
+   * Streams `n` samples of mic, reference and canceller output (the output lagging the other two
+   * by the canceller's latency, see the class). Each completed frame's verdict is stored in
+   * {@link verdict} and, when given, pushed to `sink`. Returns the number of frames completed.
    */
   process(mic: Float32Array, ref: Float32Array, out: Float32Array, n: number, sink?: VerdictSink): number {
     let frames = 0;
     for (let i = 0; i < n; i++) {
-      const m = mic[i]!;
-      const r = ref[i]!;
-      const e = out[i]!;
-      this.sm += m * m;
-      this.sr += r * r;
-      this.se += e * e;
-      if (++this.filled === this.frameSize) {
-        const f = this.frameSize;
-        this.decide(this.sm / f, this.sr / f, this.se / f);
-        this.sm = this.sr = this.se = 0;
-        this.filled = 0;
+      if (this.feed(mic[i]!, ref[i]!, out[i]!, out === mic)) {
         frames++;
         if (sink) sink.push(this.verdict);
       }
@@ -219,76 +243,87 @@ export class NearEndDetector {
     return frames;
   }
 
-  /** Classifies one whole frame: `frameSize` samples from `offset` of each array. */
+  /** Classifies one whole frame: `frameSize` samples from `offset` (as process() would, on frame bounds). */
   classify(mic: Float32Array, ref: Float32Array, out: Float32Array, offset = 0): NearEndVerdict {
-    let sm = 0;
-    let sr = 0;
-    let se = 0;
-    for (let i = offset; i < offset + this.frameSize; i++) {
-      sm += mic[i]! * mic[i]!;
-      sr += ref[i]! * ref[i]!;
-      se += out[i]! * out[i]!;
-    }
-    const f = this.frameSize;
-    return this.decide(sm / f, sr / f, se / f);
+    for (let i = offset; i < offset + this.frameSize; i++) this.feed(mic[i]!, ref[i]!, out[i]!, out === mic);
+    return this.verdict;
   }
 
-  /** The decision on one frame's mean squares (mic, reference, output). */
-  private decide(pm: number, pr: number, pe: number): NearEndVerdict {
-    void pm; // the mic's own power says nothing the output does not, once the echo is predicted
-    // Loudest reference frame that can still be echoing.
-    this.refPow[this.refIdx] = pr;
+  /** One sample; true when it completes a frame (decided). */
+  private feed(m: number, r: number, e: number, same: boolean): boolean {
+    if (!same) {
+      const y = this.micLag[this.lagPos]! - e;
+      this.micLag[this.lagPos] = m;
+      this.lagPos = (this.lagPos + 1) % this.micLag.length;
+      this.sy += y * y;
+    }
+    this.sr += r * r;
+    this.se += e * e;
+    if (++this.filled < this.frameSize) return false;
+    const f = this.frameSize;
+    this.decide(this.sr / f, this.se / f, this.sy / f);
+    this.sr = this.se = this.sy = this.filled = 0;
+    return true;
+  }
+
+  /** The decision on one frame's mean squares (reference, output, echo estimate). */
+  private decide(pr: number, pe: number, py: number): NearEndVerdict {
+    this.refPow[this.refIdx] = pr; // the loudest reference frame that can still be echoing:
     this.refIdx = (this.refIdx + 1) % this.refPow.length;
     let prWin = 0;
     for (let i = 0; i < this.refPow.length; i++) if (this.refPow[i]! > prWin) prWin = this.refPow[i]!;
-    // Noise floor: rolling minimum of the output over ~2 s.
-    // Digital silence (a muted or starting device) and the first frames (the canceller's output
-    // starts with one block of zeros) say nothing about the room's noise: a floor taken from them
-    // would make the noise itself look like speech for the next 2 s.
-    if (pe > SILENCE && this.frame >= 2 && pe < this.floorBlk[this.floorCur]!) this.floorBlk[this.floorCur] = pe;
-    let floor = Infinity;
-    for (let b = 0; b < BLOCKS; b++) if (this.floorBlk[b]! < floor) floor = this.floorBlk[b]!;
-    if (++this.floorCount === this.blockFrames) {
-      this.floorCount = 0;
-      this.floorCur = (this.floorCur + 1) % BLOCKS;
-      this.floorBlk[this.floorCur] = Infinity;
-    }
-    const excess = Math.max(0, pe - floor);
-    const playing = prWin > REF_ACTIVE;
-    let gain = 0;
-    if (playing) {
-      let rmax = 0;
-      for (let b = 0; b < BLOCKS; b++) if (this.resBlk[b]! > rmax) rmax = this.resBlk[b]!;
-      gain = Math.max(this.prior, rmax, this.gLong);
-    }
-    const speech = pe > this.snr * floor && pe > this.minLevel && excess > this.margin * gain * prWin;
-    // Learn the residue's gain from frames explained as echo, but only once it is clear they were
-    // not part of the user's speech: a frame is committed LEARN_FRAMES later, if no speech frame
-    // came within LEARN_FRAMES either side. Learning at once would let the soft onset and tail of
-    // the user's own voice (frames just under the threshold) ratchet the threshold up.
+    // Noise floor: rolling minimum of the output over ~2 s. Digital silence (a muted or starting
+    // device, a remote or synthetic track between its sounds) holds it where it was: taken as a
+    // level, it would make a device's noise look like speech for 2 s; ignored, it would leave the
+    // floor to the sounds themselves (bursts between zeros become the floor; with nothing else for
+    // 2 s, an infinite floor: nothing is speech). So do the first frames (the canceller's zeros).
     this.frame++;
-    if (speech) this.lastSpeech = this.frame;
-    const slot = this.frame % this.pending.length;
-    const old = this.pending[slot]!;
-    // What is learned is the residue above the noise's own frame-to-frame spread (3 dB over the
-    // floor, the floor being a minimum), and only while the reference is louder than that floor:
-    // otherwise noise divided by a near-silent reference would teach a huge "echo gain".
-    this.pending[slot] = playing && !speech && prWin > floor ? Math.max(0, pe - 2 * floor) / prWin : -1;
-    if (old >= 0 && this.frame - this.lastSpeech > 2 * this.pending.length) {
-      if (old > this.resBlk[this.resCur]!) this.resBlk[this.resCur] = old;
-      if (old > this.gLong) this.gLong = old;
+    this.quiet.learn(pe > SILENCE && this.frame > 2 ? 1 / pe : this.quiet.max());
+    const floor = 1 / this.quiet.max();
+    this.quiet.tick(1, this.frame % this.blockFrames === 0);
+    const playing = prWin > REF_ACTIVE;
+    // The residue predicted two ways, the smaller trusted (each an upper envelope): from the
+    // loudest reference frame that can still echo (pessimistic in time: any of the window), and
+    // from the canceller's estimate of this frame's echo (once learned, and heard over the noise:
+    // the residue follows the echo it is left from, frame by frame; the user's voice is not in it).
+    this.est = Math.max(py, this.est * this.estDecay);
+    const heard = this.est > floor;
+    this.onset = heard ? this.onset + 1 : 0;
+    let pred = 0;
+    if (playing) {
+      pred = Math.max(this.prior, this.gRef.max()) * prWin;
+      if (heard) pred = Math.min(pred, this.gEst.max() * this.est);
+      // Where an echo resumes after a pause, its residue can exceed what was learned: for the
+      // first 2 x LEARN_MS, up to ~-23 dB of the estimate (as the canceller itself assumes).
+      if (this.onset <= 2 * this.pendRef.length) pred = Math.max(pred, MIN_LEAK * this.est);
     }
+    const loud = pe > this.snr * floor;
+    const speech = loud && pe > this.minLevel && pe - floor > this.margin * pred;
+    // Learn the residue's gains from frames explained as echo, but only once it is clear they were
+    // not part of the user's speech: a frame is committed LEARN_MS later, if no speech frame came
+    // within LEARN_MS either side. Learning at once would let the soft onset and tail of the
+    // user's own voice (frames just under the threshold) ratchet the threshold up.
+    if (speech) this.lastSpeech = this.frame;
+    const slot = this.frame % this.pendRef.length;
+    if (this.frame - this.lastSpeech > 2 * this.pendRef.length) {
+      this.gRef.learn(this.pendRef[slot]!); // -1 (nothing to learn) changes nothing
+      this.gEst.learn(this.pendEst[slot]!);
+    }
+    // What is learned is the residue above the noise's own spread (3 dB over the floor, a minimum),
+    // only while the reference is louder than the floor (noise over a near-silent reference would
+    // teach a huge "echo gain"), and for the estimate only while it is heard.
+    const learn = playing && !speech && prWin > floor;
+    const res = Math.max(0, pe - 2 * floor);
+    this.pendRef[slot] = learn ? res / prWin : -1;
+    this.pendEst[slot] = learn && heard ? Math.min(MAX_GAIN, res / this.est) : -1;
     if (playing) {
       // Time runs only while something plays, so the memory survives the pauses between answers.
-      if (++this.played > this.refPow.length) this.prior *= this.priorDecay;
-      this.gLong *= this.longDecay;
-      if (++this.resCount === this.blockFrames) {
-        this.resCount = 0;
-        this.resCur = (this.resCur + 1) % BLOCKS;
-        this.resBlk[this.resCur] = 0;
-      }
+      const rotate = ++this.played % this.blockFrames === 0;
+      if (this.played > this.refPow.length) this.prior *= this.priorDecay;
+      this.gRef.tick(this.longDecay, rotate);
+      this.gEst.tick(1, rotate);
     }
-    this.verdict = speech ? 'speech' : playing && pe > this.snr * floor ? 'echo' : 'silence';
+    this.verdict = speech ? 'speech' : playing && loud ? 'echo' : 'silence';
     return this.verdict;
   }
 }
@@ -332,13 +367,8 @@ export class BargeInDetector implements VerdictSink {
   /** Back to the start: no run, armed, sample count 0. */
   reset(): void {
     this.fired = false;
-    this.onsetSample = -1;
-    this.detectSample = -1;
-    this.pos = 0;
-    this.runStart = -1;
-    this.runSpeech = 0;
-    this.gap = 0;
-    this.quiet = 0;
+    this.onsetSample = this.detectSample = this.runStart = -1;
+    this.pos = this.runSpeech = this.gap = this.quiet = 0;
   }
 
   /** One frame's verdict; true when this frame confirms a barge-in. */

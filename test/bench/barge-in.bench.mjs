@@ -28,6 +28,10 @@ const TRIALS = 8; // cut-ins per (delay, echo level, user level)
 const NOISE_DBFS = -60;
 const REF_DBFS = -20; // active speech level of the answer as played
 const MIN_SPEECH_MS = 120; // ours (the default) and the VoiceGate's, the same
+// What ships: the worklet's detector gives one verdict per 20 ms chunk; the main thread's barge-in
+// rule (src/conversation/turn-taking.ts) is minSpeechMs 120, maxGapMs 40, rearmMs 0.
+const FRAME_MS = 20;
+const RULE = { frameMs: FRAME_MS, minSpeechMs: MIN_SPEECH_MS, maxGapMs: 40, rearmMs: 0 };
 const SKIP_S = 10; // ERLE "after convergence": from this second of each echo-only run on
 
 // --- seeded randomness -----------------------------------------------------------------------
@@ -155,8 +159,8 @@ let cpuSamples = 0;
  * Returns the cleaned output and every barge-in (detect sample, onset sample). */
 function runOurs(mic, ref) {
   const ec = new EchoCanceller(RATE);
-  const det = new NearEndDetector(RATE);
-  const bi = new BargeInDetector(RATE, { minSpeechMs: MIN_SPEECH_MS });
+  const det = new NearEndDetector(RATE, { frameMs: FRAME_MS });
+  const bi = new BargeInDetector(RATE, RULE);
   const out = new Float32Array(mic.length);
   const events = [];
   const start = performance.now();
@@ -217,6 +221,7 @@ for (const level of ECHO_DB) {
 // --- 2. barge-in: the user cuts in during assistant speech -------------------------------------
 const byUser = new Map(USER_DB.map((u) => [u, { trials: 0, lat: [], miss: 0, eLat: [], eMiss: 0, falseOurs: 0 }]));
 const missByEcho = new Map(ECHO_DB.map((l) => [l, new Map(USER_DB.map((u) => [u, [0, 0]]))]));
+const byUtterance = USER.map(() => []); // latencies of users at >= 0 dB, per utterance
 const dtErle = new Map(ECHO_DB.map((l) => [l, { echoE: 0, resE: 0 }]));
 for (const delayMs of DELAYS_MS) {
   for (const level of ECHO_DB) {
@@ -235,7 +240,7 @@ for (const delayMs of DELAYS_MS) {
         const u = USER[Math.floor(rnd() * USER.length)];
         const g = echoRms * dbToAmp(userDb);
         for (let i = 0; i < u.length && at + i < user.length; i++) user[at + i] = g * u[i];
-        trials.push({ onset: at + trueOnset(u), start: at, end: at + u.length });
+        trials.push({ onset: at + trueOnset(u), start: at, end: at + u.length, u });
         t = at + u.length + 2 * RATE;
       }
       const noise = noiseOf(ref.length);
@@ -253,6 +258,7 @@ for (const delayMs of DELAYS_MS) {
         const ev = events.find(([d]) => d >= tr.start && d <= hi);
         if (ev) {
           row.lat.push(ms(ev[0] - tr.onset));
+          if (userDb >= 0) byUtterance[USER.indexOf(tr.u)].push(ms(ev[0] - tr.onset));
           used.add(ev);
         } else row.miss++;
         const mb = missByEcho.get(level).get(userDb);
@@ -276,7 +282,7 @@ for (const delayMs of DELAYS_MS) {
 // --- report ------------------------------------------------------------------------------------
 const goals = [];
 const goal = (name, ok) => goals.push(`${ok ? 'PASS' : 'FAIL'}  ${name}`);
-console.log(`barge-in bench: ${RATE} Hz, echo delays ${DELAYS_MS.join('/')} ms, mic noise ${NOISE_DBFS} dBFS, answer at ${REF_DBFS} dBFS, minSpeechMs ${MIN_SPEECH_MS}\n`);
+console.log(`barge-in bench: ${RATE} Hz, echo delays ${DELAYS_MS.join('/')} ms, mic noise ${NOISE_DBFS} dBFS, answer at ${REF_DBFS} dBFS, ${FRAME_MS} ms verdicts, rule minSpeechMs ${RULE.minSpeechMs} maxGapMs ${RULE.maxGapMs} rearmMs ${RULE.rearmMs}\n`);
 console.log('echo only (assistant speech, nobody cuts in)');
 console.log('echo level | minutes | false barge-ins /10 min: AEC+detector | energy VAD on raw mic | ERLE after convergence (dB)');
 for (const [level, r] of echoOnly) {
@@ -296,6 +302,7 @@ for (const [u, r] of byUser) {
   const maxMiss = u >= 0 ? 2 : 10;
   goal(`user ${u} dB: p50 <= 200 ms (${fmt(p50)}), p90 <= 350 ms (${fmt(p90)}), misses <= ${maxMiss}% (${missP.toFixed(1)}%)`, p50 <= 200 && p90 <= 350 && missP <= maxMiss);
 }
+console.log(`latency by utterance, users >= 0 dB, p50 / p90 ms: ${byUtterance.map((l, i) => `user-${i + 1} ${fmt(pct(l, 0.5))} / ${fmt(pct(l, 0.9))}`).join(', ')}`);
 console.log('\nmisses by echo level (AEC+detector), user -6 / 0 / +6 / +10 dB:');
 for (const [level, m] of missByEcho) console.log(`  echo ${String(level).padStart(3)} dB: ${[...m.values()].map(([a, b]) => `${a}/${b}`).join('  ')}`);
 console.log('\nERLE during double talk (echo component of the output, over the cut-ins)');

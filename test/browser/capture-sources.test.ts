@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { toFrameStream, recordMediaStream, type AudioSource, type FrameStreamOptions } from '../../src/capture/sources';
 import { readWav } from '../../src/protocol/wav';
-import { audioSleep, concat, decodeAll, fitSine, sleep, zeroCrossingHz } from './capture-helpers';
+import { audioSleep, concat, decodeAll, fitSine, rms, sleep, zeroCrossingHz } from './capture-helpers';
 
 async function collect(source: AudioSource, opts?: FrameStreamOptions): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -140,7 +140,10 @@ describe('end of turn in the browser', () => {
       expect(Math.abs(r.durationMs - 900)).toBeLessThanOrEqual(40);
       const onset = audio.findIndex((v) => Math.abs(v) > 0.05);
       expect(Math.abs(onset - 1600)).toBeLessThanOrEqual(640); // tone starts ~100 ms in
-      expect(fitSine(audio, 16000, 300, onset + 800, onset + 7200).amp).toBeGreaterThan(0.28);
+      // The tone's level (0.3): its RMS x sqrt 2, which a MediaStream loop that drifts (WebKit,
+      // engine note 7: the 300 Hz comes back a little off pitch) does not bias as a fixed-frequency fit would.
+      expect(rms(audio, onset + 800, onset + 7200) * Math.SQRT2).toBeGreaterThan(0.28);
+      expect(rms(audio, onset + 800, onset + 7200) * Math.SQRT2).toBeLessThan(0.32);
     } finally {
       await ctx.close();
     }

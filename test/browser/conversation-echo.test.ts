@@ -159,7 +159,7 @@ async function setup(opts: { delayMs: number; echoDb: number; answer: string; ba
 
 describe('hands-free conversation with an acoustic echo in the graph (no browser AEC)', () => {
   it('echo only, at 0 dB: the spoken answer plays through with no barge-in and no new turn', async () => {
-    const t = await setup({ delayMs: 120, echoDb: 0, answer: 'assistant-1.wav' });
+    const t = await setup({ delayMs: 120, echoDb: 0, answer: 'assistant-1.wav?ms=2500' });
     t.r.say(t.user1.buffer, t.ctx.currentTime + 0.3);
     await until(() => t.states.includes('speaking'), 15_000, 'the answer to play');
     await until(() => t.states.at(-1) === 'listening', 20_000, 'the answer to end');
@@ -211,8 +211,8 @@ describe('hands-free conversation with an acoustic echo in the graph (no browser
   });
 
   it('a scripted conversation: 6 turns, 2 barge-ins and one false end of turn, in order (echo at -10 dB)', { timeout: 120_000 }, async () => {
-    // Answers: 1.5 s of speech, 900 ms after the turn (a server thinking), so a false end can happen.
-    const t = await setup({ delayMs: 80, echoDb: -10, answer: 'assistant-2.wav?ms=1500&delay=900', hangoverMs: 500 });
+    // Answers: 1 s of speech, 700 ms after the turn (a server thinking), so a false end can happen.
+    const t = await setup({ delayMs: 80, echoDb: -10, answer: 'assistant-2.wav?ms=1000&delay=700', hangoverMs: 500 });
     const last = () => t.states.at(-1);
     const say = (v: { buffer: AudioBuffer }) => t.r.say(v.buffer, t.ctx.currentTime + 0.05);
     const sayAndWait = async (v: { buffer: AudioBuffer }) => {

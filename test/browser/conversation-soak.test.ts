@@ -57,12 +57,12 @@ describe('conversation lifetimes', () => {
     const ctx = new AudioContext();
     cleanups.push(() => ctx.close());
     await ctx.resume();
-    // Short, quiet answers (100 ms at -40 dB): the user's next tone is far louder than anything the
+    // Short, quiet answers (40 ms at -40 dB): the user's next tone is far louder than anything the
     // answer could echo, so the turns follow each other without waiting out an echo window.
-    const client: TalStreamClient = createClient({ url: `${replyOrigin}/speech/user-4.wav?ms=100&gain=0.01`, upload: 'buffered', audioContext: ctx });
+    const client: TalStreamClient = createClient({ url: `${replyOrigin}/speech/user-4.wav?ms=40&gain=0.01`, upload: 'buffered', audioContext: ctx });
     cleanups.push(() => client.destroy());
     client.on('stats', () => {});
-    // The user: a 300 Hz tone, gated on for 100 ms per turn.
+    // The user: a 300 Hz tone, gated on for 80 ms per turn.
     const osc = new OscillatorNode(ctx, { frequency: 300 });
     const gate = new GainNode(ctx, { gain: 0 });
     const mic = ctx.createMediaStreamDestination();
@@ -75,7 +75,7 @@ describe('conversation lifetimes', () => {
     const hiss = new AudioBufferSourceNode(ctx, { buffer: noise, loop: true });
     hiss.connect(mic);
     hiss.start();
-    const convo = client.converse({ microphone: mic.stream, vad: { hangoverMs: 100, minSpeechMs: 40 } });
+    const convo = client.converse({ microphone: mic.stream, vad: { hangoverMs: 80, minSpeechMs: 40 } });
     cleanups.push(() => convo.stop());
     let turns = 0, ended = 0;
     const errors: unknown[] = [];
@@ -100,7 +100,7 @@ describe('conversation lifetimes', () => {
     for (let i = 1; i <= TURNS; i++) {
       const t = ctx.currentTime + 0.05;
       gate.gain.setValueAtTime(0.3, t);
-      gate.gain.setValueAtTime(0, t + 0.1);
+      gate.gain.setValueAtTime(0, t + 0.08);
       await until(() => ended === i && convo.state === 'listening', 10_000, `turn ${i} to be answered`);
       if (i === 1) after1 = snap();
     }

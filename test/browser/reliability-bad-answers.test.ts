@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TalStreamError, TalStreamHttpError } from '../../src/errors';
 import { faultFrame, faultOffset } from '../support/fault-frames';
-import { faultOrigin, recordEvents, soundSpan, tappedClient, within } from './reliability-helpers';
+import { faultOrigin, recordEvents, soundMs, tappedClient, within } from './reliability-helpers';
 import { GAPS, engine } from './engine-support';
 
 const RATE = 24000;
@@ -83,8 +83,7 @@ describe('a body that stops mid-frame', () => {
       // Captions of the received frames were shown, in order.
       expect(r.events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text)).toEqual(['w1 ', 'w2 ', 'w3 ']);
       // 60 ms of audio reached the output (start fade and resampling edges: +-3 ms).
-      const span = soundSpan(r.audio());
-      const ms = ((span.last - span.first + 1) * 1000) / env.ctx.sampleRate;
+      const ms = soundMs(r.audio(), env.ctx.sampleRate);
       expect(ms).toBeGreaterThan(57);
       expect(ms).toBeLessThan(63);
     });
@@ -109,8 +108,7 @@ describe('malformed frames at frame 2 of 4', () => {
     for (const [fault, want] of Object.entries(cases)) {
       const r = await ask(`/reply?frames=4&at=2&fault=${fault}`);
       expectFatal(r, want.code, want.offset());
-      const span = soundSpan(r.audio());
-      const ms = ((span.last - span.first + 1) * 1000) / env.ctx.sampleRate;
+      const ms = soundMs(r.audio(), env.ctx.sampleRate);
       seen[fault] = `${r.error.code}@${r.error.offset} ${ms > 37 && ms < 43 ? '40ms' : `${ms.toFixed(1)}ms`}`;
     }
     const at = faultOffset(2, 4, RATE, SPF);

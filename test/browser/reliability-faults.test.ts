@@ -7,7 +7,7 @@ import { realClick } from './real-click';
 import { GAPS, itUnless } from './engine-support';
 import { TalStreamError } from '../../src/errors';
 import { audioSleep } from './capture-helpers';
-import { faultOrigin, recordEvents, records, sleep, soundSpan, tappedClient, until, within } from './reliability-helpers';
+import { faultOrigin, recordEvents, records, sleep, soundMs, soundSpan, tappedClient, until, within } from './reliability-helpers';
 
 let env: Awaited<ReturnType<typeof tappedClient>> | null = null;
 afterEach(async () => {
@@ -20,8 +20,6 @@ let seq = 0;
 const nextId = () => `f${++seq}-${Math.random().toString(36).slice(2, 8)}`;
 const url = (id: string, query: string) => `${faultOrigin()}/reply?id=${id}&${query}`;
 
-/** Milliseconds of sound in `x` (samples above the floor) at rate `rate`. */
-const soundMs = (x: Float32Array, rate: number) => (x.reduce((n, v) => n + (Math.abs(v) > 1e-3 ? 1 : 0), 0) * 1000) / rate;
 
 /** No event arrives after the terminal one, however long we wait. */
 async function expectQuietAfterEnd(events: unknown[]) {

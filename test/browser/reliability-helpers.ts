@@ -50,6 +50,13 @@ export async function tapRecorder(ctx: AudioContext): Promise<Tap> {
   };
 }
 
+/**
+ * Milliseconds of sound in `x` at `rate`: the samples above `floor`. Unlike the span from the first
+ * to the last, an underrun in the middle (WebKit's bursty audio clock under load, engine note 5)
+ * adds nothing: it measures how much was heard, not when.
+ */
+export const soundMs = (x: Float32Array, rate: number, floor = 1e-3): number => (x.reduce((n, v) => n + (Math.abs(v) > floor ? 1 : 0), 0) * 1000) / rate;
+
 /** Index of the first and last sample above `floor`, and the largest step between neighbours. */
 export function soundSpan(x: Float32Array, floor = 1e-3): { first: number; last: number; maxStep: number } {
   let first = -1;

@@ -11,18 +11,7 @@ const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtu
 
 /** A fixture, scaled so that its RMS over the loud 10 ms frames (within 40 dB of the peak) is `dbfs`. */
 export function speech(name: string, dbfs: number): Float32Array {
-  const x = readWav(readFileSync(path.join(dir, name))).channels[0]!;
-  const f = RATE / 100;
-  const p: number[] = [];
-  for (let i = 0; i + f <= x.length; i += f) {
-    let s = 0;
-    for (let j = i; j < i + f; j++) s += x[j]! * x[j]!;
-    p.push(s / f);
-  }
-  const max = Math.max(...p);
-  const act = p.filter((v) => v > max * 1e-4);
-  const g = Math.pow(10, dbfs / 20) / Math.sqrt(act.reduce((a, b) => a + b, 0) / act.length);
-  return x.map((v) => v * g);
+  return atLevel(readWav(readFileSync(path.join(dir, name))).channels[0]!, dbfs);
 }
 
 /** Seeded uniform [0, 1). */
@@ -62,6 +51,40 @@ export function room(db: number, seed = 1): Float64Array {
   for (const v of h) e += v * v;
   const g = Math.pow(10, db / 20) / Math.sqrt(e);
   return h.map((v) => v * g);
+}
+
+/**
+ * The room of a field report: the direct path h[0] = 1, then a diffuse tail a u(i) exp(-i / 30 ms)
+ * for 150 ms (u uniform in [-1, 1), seeded), `a` such that the tail holds half the direct path's
+ * energy. Unscaled: the caller scales the echo.
+ */
+export function tailRoom(seed: number): Float64Array {
+  const r = rng(seed);
+  const h = new Float64Array(Math.round(0.15 * RATE));
+  let e = 0;
+  for (let i = 1; i < h.length; i++) {
+    h[i] = (2 * r() - 1) * Math.exp(-i / (0.03 * RATE));
+    e += h[i]! * h[i]!;
+  }
+  const a = Math.sqrt(0.5 / e);
+  for (let i = 1; i < h.length; i++) h[i] = h[i]! * a;
+  h[0] = 1;
+  return h;
+}
+
+/** `x` scaled so that its active RMS (as {@link speech} measures it) is `dbfs`. */
+export function atLevel(x: Float32Array, dbfs: number): Float32Array {
+  const f = RATE / 100;
+  const p: number[] = [];
+  for (let i = 0; i + f <= x.length; i += f) {
+    let s = 0;
+    for (let j = i; j < i + f; j++) s += x[j]! * x[j]!;
+    p.push(s / f);
+  }
+  const max = Math.max(...p);
+  const act = p.filter((v) => v > max * 1e-4);
+  const g = Math.pow(10, dbfs / 20) / Math.sqrt(act.reduce((a, b) => a + b, 0) / act.length);
+  return x.map((v) => v * g);
 }
 
 /** (x * h) delayed by `delay` samples, same length as x. */

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { EchoCanceller } from '../../src/dsp/echo-canceller';
-import { BargeInDetector, NearEndDetector, resolveBargeInOptions, type NearEndVerdict } from '../../src/dsp/near-end-detector';
+import { BargeInDetector, NearEndDetector, cancellerLatency, resolveBargeInOptions, type BargeInOptions, type NearEndVerdict } from '../../src/dsp/near-end-detector';
 import { TalStreamError } from '../../src/errors';
-import { RATE, assistant, countAllocations, echoOf, mix, noise, room, speech } from './dsp-echo-sim';
+import { RATE, assistant, atLevel, countAllocations, echoOf, mix, noise, room, speech, tailRoom } from './dsp-echo-sim';
 
 /** Canceller + detector + barge-in rule over whole signals, 128-sample calls (a 48 kHz quantum
  * resampled is ~43; 128 is the other end). Returns every barge-in as [detect, onset] samples. */
-function session(mic: Float32Array, ref: Float32Array): { events: [number, number][]; verdicts: NearEndVerdict[] } {
+function session(mic: Float32Array, ref: Float32Array, rule?: BargeInOptions): { events: [number, number][]; verdicts: NearEndVerdict[] } {
   const ec = new EchoCanceller(RATE);
-  const det = new NearEndDetector(RATE);
-  const bi = new BargeInDetector(RATE);
+  const det = new NearEndDetector(RATE, rule && { frameMs: rule.frameMs });
+  const bi = new BargeInDetector(RATE, rule);
   const out = new Float32Array(128);
   const events: [number, number][] = [];
   const verdicts: NearEndVerdict[] = [];
@@ -74,9 +74,10 @@ describe('NearEndDetector + BargeInDetector', () => {
     first.forEach((ev, i) => {
       expect(ev).toBeDefined();
       const [detect, onset] = ev!;
-      // Measured: onsets 0-40 ms from the truth; detections 120-160 ms after it.
+      // Measured: onsets -10..+10 ms from the truth (one starts 10 ms early: its soft start is heard);
+      // detections 110-150 ms after it. The rule confirms minSpeechMs after the run's onset, exactly.
       expect(Math.abs(onset - truth[i]!)).toBeLessThanOrEqual(0.05 * RATE);
-      expect(detect - truth[i]!).toBeGreaterThanOrEqual(0.12 * RATE);
+      expect(detect - onset).toBeGreaterThanOrEqual(0.12 * RATE);
       expect(detect - truth[i]!).toBeLessThanOrEqual(0.2 * RATE);
     });
   });
@@ -106,23 +107,135 @@ describe('NearEndDetector + BargeInDetector', () => {
     const bi = new BargeInDetector(RATE);
     const chunks: [Float32Array, Float32Array][] = [];
     for (let s = 0; s + 100 <= mic.length; s += 100) chunks.push([mic.slice(s, s + 100), ref.slice(s, s + 100)]);
+    const out = new Float32Array(100); // a canceller's output: the aligned path (the mic itself: the other)
     let frames = 0;
     const count = countAllocations(() => {
-      for (const [m, r] of chunks) frames += det.process(m, r, m, 100, bi);
+      for (const [m, r] of chunks) frames += det.process(m, r, m, 100, bi) + det.process(m, r, out, 100, bi);
     });
     expect(count).toBe(0);
-    expect(frames).toBe(Math.floor((chunks.length * 100) / 160));
+    expect(frames).toBe(Math.floor((2 * chunks.length * 100) / 160));
   });
 
-  it('classify() on whole frames agrees with process() streaming', () => {
+  it('classify() on whole frames agrees with process() streaming (the mic as output, and a canceller\'s)', () => {
     const ref = assistant(3);
     const mic = mix(echoOf(ref, room(-10), 800), noise(ref.length, -60));
-    const a = new NearEndDetector(RATE);
-    const b = new NearEndDetector(RATE);
-    const got: NearEndVerdict[] = [];
-    a.process(mic, ref, mic, mic.length, { push: (v: NearEndVerdict) => got.push(v) });
-    for (let f = 0; f < got.length; f++) expect(b.classify(mic, ref, mic, f * b.frameSize)).toBe(got[f]);
+    const cleaned = new Float32Array(mic.length);
+    new EchoCanceller(RATE).process(mic, ref, cleaned, mic.length);
+    for (const out of [mic, cleaned]) {
+      const a = new NearEndDetector(RATE);
+      const b = new NearEndDetector(RATE);
+      const got: NearEndVerdict[] = [];
+      a.process(mic, ref, out, mic.length, { push: (v: NearEndVerdict) => got.push(v) });
+      expect(got.filter((v) => v === 'echo').length).toBeGreaterThan(got.length / 4); // not trivial
+      for (let f = 0; f < got.length; f++) expect(b.classify(mic, ref, out, f * b.frameSize)).toBe(got[f]);
+    }
   });
+
+  it("aligns the output by the default canceller's latency at every rate", () => {
+    for (const rate of [8000, 16000, 22050, 44100, 48000, 96000]) expect(cancellerLatency(rate)).toBe(new EchoCanceller(rate).latency);
+  });
+});
+
+/** What ships: the worklet's 20 ms verdicts, turn-taking's barge-in rule. */
+const PRODUCT: BargeInOptions = { frameMs: 20, minSpeechMs: 120, maxGapMs: 40, rearmMs: 0 };
+
+describe('NearEndDetector on digital silence (remote, muted and synthetic tracks)', () => {
+  const F = 320; // 20 ms
+  const verdictsOf = (mic: Float32Array): NearEndVerdict[] => {
+    const det = new NearEndDetector(RATE, { frameMs: 20 });
+    const v: NearEndVerdict[] = [];
+    det.process(mic, new Float32Array(mic.length), mic, mic.length, { push: (x: NearEndVerdict) => v.push(x) });
+    return v;
+  };
+
+  it('finds every tone burst between exact zeros, and nothing else', () => {
+    // A 150 ms 440 Hz tone at -13 dBFS RMS every 2.5 s from 1 s on, exact zeros between (2.35 s:
+    // longer than the floor's 2 s memory), nothing played.
+    const mic = new Float32Array(11 * RATE);
+    const A = Math.SQRT2 * Math.pow(10, -13 / 20);
+    const starts = [0, 1, 2, 3].map((k) => (1 + 2.5 * k) * RATE);
+    for (const s of starts) for (let i = 0; i < 0.15 * RATE; i++) mic[s + i] = A * Math.sin((2 * Math.PI * 440 * i) / RATE);
+    // Exact oracle: each burst covers frames s/F .. s/F + 7 (7 whole frames and half of one, that
+    // half still at -16 dBFS); those are speech, every other frame is silence.
+    const want: NearEndVerdict[] = new Array<NearEndVerdict>(mic.length / F).fill('silence');
+    for (const s of starts) for (let f = 0; f < 8; f++) want[s / F + f] = 'speech';
+    expect(verdictsOf(mic)).toEqual(want);
+  });
+
+  it("does not take a device's noise after digital silence for speech, and finds speech after it", () => {
+    // 3 s of zeros (a device starting), 3 s of its noise at -45 dBFS, then a word at -25 dBFS.
+    const u = speech('user-3.wav', -25);
+    const mic = new Float32Array(6 * RATE + u.length);
+    mic.set(noise(mic.length - 3 * RATE, -45, 11), 3 * RATE);
+    for (let i = 0; i < u.length; i++) mic[6 * RATE + i] = mic[6 * RATE + i]! + u[i]!;
+    const v = verdictsOf(mic);
+    expect(v.slice(0, (6 * RATE) / F).filter((x) => x === 'speech')).toEqual([]);
+    const bi = new BargeInDetector(RATE, PRODUCT);
+    const fired = v.findIndex((x) => bi.push(x));
+    // Found within the word: its true onset is onsetOf(u) into it; detection 120-200 ms later.
+    const lat = fired * F + F - (6 * RATE + onsetOf(u));
+    expect(lat).toBeGreaterThanOrEqual(0.12 * RATE);
+    expect(lat).toBeLessThanOrEqual(0.2 * RATE);
+  });
+});
+
+describe('a reply shorter than the echo window (product settings)', () => {
+  // 6 s of answer (the canceller converges), 2 s of nothing, then a 150 ms reply; the user (at the
+  // reply's level) 100 ms after its end. The echo path is known from the answer by then: the
+  // canceller's estimate says how much of the reply can still echo, not the 600 ms window's prior.
+  for (const level of [0, -10, -20]) {
+    it(`finds the user in the reply's echo window, never the echo alone (echo ${level} dB)`, () => {
+      const ref = new Float32Array(12 * RATE);
+      ref.set(assistant(6));
+      const a = speech('assistant-2.wav', -20);
+      const from = a.findIndex((v) => Math.abs(v) > 0.01);
+      ref.set(a.subarray(from, from + 0.15 * RATE), 8 * RATE);
+      const echo = echoOf(ref, room(level, 3), 0.12 * RATE);
+      const n = noise(ref.length, -60);
+      expect(session(mix(echo, n), ref, PRODUCT).events).toEqual([]);
+      const u = speech('user-3.wav', -20);
+      const user = new Float32Array(ref.length);
+      user.set(u, 8.25 * RATE);
+      const truth = 8.25 * RATE + onsetOf(u);
+      const { events } = session(mix(echo, n, user), ref, PRODUCT);
+      // Measured 130-150 ms after the true onset (a fresh detector: ~550 ms, when the 150 ms reply leaves the window).
+      expect(events.length).toBeGreaterThan(0);
+      expect(events[0]![0] - truth).toBeGreaterThanOrEqual(0.12 * RATE - 2 * 320);
+      expect(events[0]![0] - truth).toBeLessThanOrEqual(0.2 * RATE);
+    });
+  }
+});
+
+describe('barge-in in the room of a field report (product settings)', () => {
+  // The answer (assistant-5) plays from 0; its echo comes back through the player's 120 ms and the
+  // browser's MediaStream path (10-40 ms), in a room with a strong diffuse tail (tailRoom), at the
+  // user's level: the echo's active RMS is -20 dBFS at the mic, as is the user's (user-3, cutting in
+  // 2.5 s into the answer, while the canceller is still converging: ~15 dB).
+  for (const [delayMs, seed] of [
+    [130, 1],
+    [150, 2],
+    [160, 3],
+  ] as const) {
+    it(`finds the user at 0 dB within the latency goal, never the echo alone (${delayMs} ms, room ${seed})`, () => {
+      const ref = new Float32Array(10 * RATE);
+      ref.set(speech('assistant-5.wav', -20));
+      const echo = atLevel(echoOf(ref, tailRoom(seed), (delayMs * RATE) / 1000), -20);
+      const n = noise(ref.length, -60, seed);
+      expect(session(mix(echo, n), ref, PRODUCT).events).toEqual([]);
+      const u = speech('user-3.wav', -20);
+      const user = new Float32Array(ref.length);
+      user.set(u, 2.5 * RATE);
+      const truth = 2.5 * RATE + onsetOf(u);
+      const { events } = session(mix(echo, n, user), ref, PRODUCT);
+      expect(events.length).toBeGreaterThan(0);
+      const [detect, onset] = events[0]!;
+      // The goal is p90 <= 350 ms; measured 140-160 ms (before: none in 10 s). Onset within 2 frames
+      // of the truth: measured 20-40 ms late (the soft start's first frames are under the residue).
+      expect(detect - truth).toBeGreaterThanOrEqual(0.12 * RATE - 2 * 320);
+      expect(detect - truth).toBeLessThanOrEqual(0.35 * RATE);
+      expect(Math.abs(onset - truth)).toBeLessThanOrEqual(2 * 320);
+    });
+  }
 });
 
 describe('BargeInDetector (the rule alone)', () => {
