@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TalStreamError, TalStreamHttpError } from '../../src/errors';
 import { faultFrame, faultOffset } from '../support/fault-frames';
-import { faultOrigin, recordEvents, soundMs, soundSpan, tappedClient, within } from './reliability-helpers';
+import { faultOrigin, recordEvents, soundMs, soundSpan, tappedClient, until, within } from './reliability-helpers';
 import { GAPS, engine } from './engine-support';
 
 const RATE = 24000;
@@ -24,8 +24,11 @@ async function ask(path: string) {
   const rec = recordEvents(reply);
   const outcome = await within(rec.settled, 8000, `reply to ${path}`);
   await within(rec.iteration, 1000, 'the iterator');
-  const to = env.ctx.currentTime;
-  await env.tap.caughtUp();
+  // The reply's end is reported from the audio thread, but the main thread's currentTime may lag
+  // the rendering by a quantum or two (Firefox): take 50 ms more of the tap (silence) so the last
+  // quanta of the reply are in.
+  const to = env.ctx.currentTime + 0.05;
+  await until(() => (env.tap.blocks.at(-1)?.t ?? -1) >= to, 2000, 'the tap past the reply');
   return { ...outcome, ...rec, audio: () => env.tap.samples(from, to) };
 }
 
