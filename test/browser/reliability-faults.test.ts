@@ -101,27 +101,31 @@ describe('abort and interrupt at every stage', () => {
   it('mid-stream: interrupt() fades out at once, returns where it stopped, the fetch is aborted', async () => {
     env = await tappedClient();
     const id = nextId();
+    const t0 = env.ctx.currentTime;
     const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=100&pace=20') });
     const rec = recordEvents(reply);
     await until(() => rec.events.some((e) => e.type === 'audio-start'), 5000, 'audio-start');
     await audioSleep(env.ctx, 400);
-    const tCut = env.ctx.currentTime;
     const pos = await within(reply.interrupt(), 1000, 'interrupt()');
     const { summary } = await within(rec.settled, 1000, 'done');
     await within(rec.iteration, 1000, 'the iterator');
     expect(summary!.interrupted).toBe(true);
     expect(summary!.position).toEqual(pos);
-    // About 400 ms in (plus the start delay): somewhere in frames 15..35.
-    expect(pos!.order).toBeGreaterThan(15);
-    expect(pos!.order).toBeLessThan(35);
+    // Cut mid-stream (where exactly depends on a paced server against the audio clock, which a
+    // loaded WebKit runs in bursts): after the first frame, before the last.
+    expect(pos!.order).toBeGreaterThan(1);
+    expect(pos!.order).toBeLessThan(100);
     expect(pos!.playedMs).toBeCloseTo((pos!.order - 1) * 20 + (pos!.sampleOffset * 1000) / 24000, 0);
     await until(async () => (await records(id))[0]!.clientClosed, 3000, 'the server to see the close');
     expect((await records(id))[0]!.framesSent).toBeLessThan(100);
-    await env.tap.caughtUp();
-    // Silence within one message hop and the fade (<= 10 ms) of the call; no click on the way.
-    const after = env.tap.samples(tCut + 0.04, env.ctx.currentTime);
-    expect(soundSpan(after).first).toBe(-1);
-    expect(soundSpan(env.tap.samples(tCut - 0.1, tCut + 0.04)).maxStep).toBeLessThan(0.05);
+    // What the speakers got, up to well after the cut: exactly the position reported (the sound
+    // heard, the fade-out included, within the resampler's and the fade's edges: 10 ms), nothing
+    // after it, and no click anywhere.
+    const end = env.ctx.currentTime + 0.1;
+    await until(() => (env!.tap.blocks.at(-1)?.t ?? -1) >= end, 3000, 'the tap past the cut');
+    const heard = env.tap.samples(t0, end);
+    expect(Math.abs(soundMs(heard, env.ctx.sampleRate) - pos!.playedMs)).toBeLessThan(10);
+    expect(soundSpan(heard).maxStep).toBeLessThan(0.05);
     expect(rec.events.at(-1)!.type).toBe('end');
     await expectQuietAfterEnd(rec.events);
   });
