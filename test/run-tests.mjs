@@ -124,7 +124,7 @@ try {
 const by = tally();
 rmSync(tmp, { recursive: true, force: true });
 console.log('');
-// Tests that failed once and passed on their retry (WebKit only: engine note 5 in vitest.config.ts).
+// Tests that failed once and passed on their retry (engine notes 5 and 8 in vitest.config.ts).
 for (const group of groups) for (const name of by[group]?.retried ?? []) console.log(`${group}: passed on a retry: ${name}`);
 for (const note of notes) console.log(note);
 let passed = 0, failed = 0;
