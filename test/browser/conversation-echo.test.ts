@@ -92,27 +92,23 @@ async function uploadAudio(n: number): Promise<Float32Array> {
  * removing the least-squares scaled voice, in dB relative to the voice.
  */
 function locate(audio: Float32Array, voiceSig: Float32Array, lags: [number, number]) {
+  const score = (lag: number) => {
+    let dot = 0, ea = 0;
+    for (let i = 0; i < voiceSig.length && lag + i < audio.length; i++) {
+      const a = lag + i >= 0 ? audio[lag + i]! : 0;
+      dot += a * voiceSig[i]!;
+      ea += a * a;
+    }
+    return dot / Math.sqrt(ea + 1e-12);
+  };
+  // A coarse search in steps of 4 samples, then every lag around the best one.
   let best = { lag: 0, score: -Infinity };
-  for (let lag = lags[0]; lag <= lags[1]; lag += 4) {
-    let dot = 0, ea = 0;
-    for (let i = 0; i < voiceSig.length && lag + i < audio.length; i++) {
-      const a = lag + i >= 0 ? audio[lag + i]! : 0;
-      dot += a * voiceSig[i]!;
-      ea += a * a;
-    }
-    const score = dot / Math.sqrt(ea + 1e-12);
-    if (score > best.score) best = { lag, score };
-  }
-  for (let lag = best.lag - 4; lag <= best.lag + 4; lag++) {
-    let dot = 0, ea = 0;
-    for (let i = 0; i < voiceSig.length && lag + i < audio.length; i++) {
-      const a = lag + i >= 0 ? audio[lag + i]! : 0;
-      dot += a * voiceSig[i]!;
-      ea += a * a;
-    }
-    const score = dot / Math.sqrt(ea + 1e-12);
-    if (score > best.score) best = { lag, score };
-  }
+  const consider = (lag: number) => {
+    const sc = score(lag);
+    if (sc > best.score) best = { lag, score: sc };
+  };
+  for (let lag = lags[0]; lag <= lags[1]; lag += 4) consider(lag);
+  for (let lag = best.lag - 4; lag <= best.lag + 4; lag++) consider(lag);
   let dot = 0, ev = 0;
   for (let i = 0; i < voiceSig.length; i++) {
     const a = audio[best.lag + i] ?? 0;

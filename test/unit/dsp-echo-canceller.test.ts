@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EchoCanceller } from '../../src/dsp/echo-canceller';
 import { TalStreamError } from '../../src/errors';
-import { RATE, assistant, echoOf, mix, noise, ratioDb, rng, room, speech } from './dsp-echo-sim';
+import { RATE, assistant, countAllocations, echoOf, mix, noise, ratioDb, rng, room, speech } from './dsp-echo-sim';
 
 /** Runs the canceller over whole signals in chunks of `chunk` samples; returns the output. */
 function run(ec: EchoCanceller, mic: Float32Array, ref: Float32Array, chunk = 128): Float32Array {
@@ -128,37 +128,10 @@ describe('EchoCanceller', () => {
     for (let s = 0; s + 128 <= mic.length; s += 128) {
       chunks.push([mic.slice(s, s + 128), ref.slice(s, s + 128), new Float32Array(128)]);
     }
-    const g = globalThis as unknown as Record<string, unknown>;
-    const names = ['Float32Array', 'Float64Array', 'Int32Array', 'Uint32Array', 'Array'] as const;
-    const saved = names.map((k) => g[k]);
-    let count = 0;
-    const protos = [Float32Array.prototype, Float64Array.prototype] as unknown as Record<string, (...a: unknown[]) => unknown>[];
-    const methods = ['subarray', 'slice', 'map', 'filter'];
-    const savedMethods = protos.map((p) => methods.map((m) => p[m]!));
-    try {
-      for (const k of names) {
-        g[k] = new Proxy(g[k] as object, {
-          construct(target, args) {
-            count++;
-            return Reflect.construct(target as new (...a: unknown[]) => object, args);
-          },
-        });
-      }
-      protos.forEach((p, i) =>
-        methods.forEach((m, j) => {
-          const orig = savedMethods[i]![j]!;
-          p[m] = function (this: unknown, ...a: unknown[]) {
-            count++;
-            return orig.apply(this, a);
-          };
-        }),
-      );
-      // Long enough for the delay estimator to fire and the filter to move (shiftTo).
+    // Long enough for the delay estimator to fire and the filter to move (shiftTo).
+    const count = countAllocations(() => {
       for (const [m, r, o] of chunks) ec.process(m, r, o, 128);
-    } finally {
-      names.forEach((k, i) => (g[k] = saved[i]));
-      protos.forEach((p, i) => methods.forEach((m, j) => (p[m] = savedMethods[i]![j]!)));
-    }
+    });
     expect(count).toBe(0);
     expect(ec.bulkDelay).toBeGreaterThan(0); // the delay path did run
   });
