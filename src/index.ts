@@ -9,7 +9,7 @@ export { Take } from './capture/take';
 export type { TakeEndReason, TakeEvents, TakeOptions, TakeResult } from './capture/take';
 export { VoiceGate, EndOfTurnSignal, energyClassifier } from './capture/vad';
 export type { EndOfTurnSource, GateStep, VadClassifier, VadDecision, VadOptions } from './capture/vad';
-export { toFrameStream, recordMediaStream, takeFromSamples } from './capture/sources';
+export { toFrameStream, recordMediaStream, recordAudioNode, takeFromSamples } from './capture/sources';
 export type { AudioSource, FrameStreamOptions } from './capture/sources';
 export { postFrames, supportsRequestStreams } from './transport/upload';
 export type { PostFramesOptions, UploadMode } from './transport/upload';

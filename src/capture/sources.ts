@@ -19,6 +19,7 @@ export type AudioSource =
   | AudioBuffer
   | { samples: Float32Array; sampleRate: number }
   | MediaStream
+  | AudioNode
   | null;
 
 /** Options of {@link toFrameStream}. */
@@ -40,12 +41,12 @@ export interface FrameStreamOptions {
    * with `decodeAudioData`); WAV files need none.
    */
   context?: BaseAudioContext;
-  /** Self-hosted dist/talstream.worklet.js (MediaStream sources). */
+  /** Self-hosted dist/talstream.worklet.js (live sources: MediaStream, AudioNode). */
   workletUrl?: string;
   /** Aborting stops the frames with an `aborted` TalStreamError (a live source stops capturing). */
   signal?: AbortSignal;
   /**
-   * End of turn of a live source (MediaStream) by the built-in energy detector (true = defaults)
+   * End of turn of a live source (MediaStream, AudioNode) by the built-in energy detector (true = defaults)
    * or {@link VadOptions} (as a Take's `vad`). Other sources ignore it.
    */
   vad?: boolean | VadOptions;
@@ -132,30 +133,44 @@ function takeFromAudioBuffer(buffer: AudioBuffer, opts: FrameStreamOptions): Tak
   return takeFromSamples(downmix(channels), buffer.sampleRate, opts);
 }
 
+/** Options of a live capture ({@link recordMediaStream}, {@link recordAudioNode}). */
+export type LiveCaptureOptions = Omit<FrameStreamOptions, 'context' | 'keepRate' | 'onTake'>;
+
 /**
  * Captures a live MediaStream (e.g. a WebRTC track or an element's captureStream()) in `context`:
  * a take that ends when every audio track ends, when you call `take.stop()`, or by its `vad` /
  * `endOfTurn` / `maxDurationMs`.
  */
-export async function recordMediaStream(
-  context: BaseAudioContext,
-  stream: MediaStream,
-  opts: Omit<FrameStreamOptions, 'context' | 'keepRate' | 'onTake'> = {},
-): Promise<Take> {
+export async function recordMediaStream(context: BaseAudioContext, stream: MediaStream, opts: LiveCaptureOptions = {}): Promise<Take> {
   if (typeof (context as AudioContext).createMediaStreamSource !== 'function') {
     throw new TalStreamError('bad-argument', 'a MediaStream source needs an AudioContext in `context`');
   }
   if (stream.getAudioTracks().length === 0) throw new TalStreamError('bad-argument', 'the MediaStream has no audio track');
+  return recordLive(context, (context as AudioContext).createMediaStreamSource(stream), stream.getAudioTracks(), opts);
+}
+
+/**
+ * Captures what an AudioNode of your graph outputs (e.g. a MediaElementAudioSourceNode, or a mix
+ * you built) in the node's own context: a take that ends when you call `take.stop()`, or by its
+ * `vad` / `endOfTurn` / `maxDurationMs`. Your node is left connected to whatever else it feeds.
+ */
+export async function recordAudioNode(node: AudioNode, opts: LiveCaptureOptions = {}): Promise<Take> {
+  if (typeof AudioNode === 'undefined' || !(node instanceof AudioNode)) throw new TalStreamError('bad-argument', 'recordAudioNode needs an AudioNode');
+  if (node.numberOfOutputs === 0) throw new TalStreamError('bad-argument', 'the AudioNode has no output to capture');
+  return recordLive(node.context, node, [], opts);
+}
+
+/** A take of what `source` outputs, ended also when every one of `tracks` (if any) ends. */
+async function recordLive(context: BaseAudioContext, source: AudioNode, tracks: MediaStreamTrack[], opts: LiveCaptureOptions): Promise<Take> {
   const capture = await CaptureNode.create(context, { sampleRate: opts.sampleRate, frameMs: opts.frameMs, workletUrl: opts.workletUrl });
-  const source = (context as AudioContext).createMediaStreamSource(stream);
   source.connect(capture.node);
-  const tracks = stream.getAudioTracks();
   const onEnded = () => {
     if (tracks.every((t) => t.readyState === 'ended')) void take.end('source-ended');
   };
   const release = () => {
     for (const t of tracks) t.removeEventListener('ended', onEnded);
-    source.disconnect();
+    // An app's node may feed others too: undo only our connection.
+    source.disconnect(capture.node);
     capture.destroy();
   };
   let take: Take;
@@ -228,11 +243,13 @@ export async function* toFrameStream(source: AudioSource, opts: FrameStreamOptio
   } else if (isMediaStream(source)) {
     if (!opts.context) throw new TalStreamError('bad-argument', 'a MediaStream source needs `context` (an AudioContext)');
     take = await recordMediaStream(opts.context, source, opts);
+  } else if (typeof AudioNode !== 'undefined' && source instanceof AudioNode) {
+    take = await recordAudioNode(source, opts);
   } else if (source instanceof Float32Array) {
     // Guessing a rate would send audio at the wrong pitch and speed: ask for it instead.
     throw new TalStreamError('bad-argument', 'a bare Float32Array has no sample rate: pass `{ samples, sampleRate }` instead');
   } else {
-    throw new TalStreamError('bad-argument', 'unknown audio source: expected a Take, Blob, ArrayBuffer, Uint8Array, AudioBuffer, {samples, sampleRate}, MediaStream or null');
+    throw new TalStreamError('bad-argument', 'unknown audio source: expected a Take, Blob, ArrayBuffer, Uint8Array, AudioBuffer, {samples, sampleRate}, MediaStream, AudioNode or null');
   }
   opts.onTake?.(take);
   yield* fromTake(take, opts.signal);

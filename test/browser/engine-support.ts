@@ -70,7 +70,7 @@ export const GAPS: Record<'offlineSuspend' | 'setSinkId' | 'requestStreams' | 'e
   steadyStreamLoop: {
     engines: ['webkit'],
     why: "a MediaStreamAudioDestinationNode's stream played back into the same context (a MediaStreamAudioSourceNode) comes back ever later: its latency grows by several ms per second (engine note 7), which no real room does",
-    instead: 'the echo tests hand the conversation the same mix as an AudioNode (converse({ microphone: node })), without the MediaStream hop (conversation-echo.test.ts)',
+    instead: 'the echo tests hand the conversation the same mix as an AudioNode (converse({ microphone: node })), without the MediaStream hop (conversation-echo.test.ts); live capture is tested from an AudioNode (recordAudioNode) and, for MediaStreams, from the microphone (capture-sources/capture-microphone.test.ts)',
     present: async () => (await streamLoopDriftMs()) > 5,
   },
   cutBodyError: {
