@@ -55,6 +55,8 @@ export interface RequestRecord {
 export interface FaultServer {
   origin: string;
   records(id: string): RequestRecord[];
+  /** The request bodies of `id`, in order (bodies over 64 KiB are not kept: an empty array then). */
+  bodies(id: string): Uint8Array[];
   close(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function startFaultServer(): Promise<FaultServer> {
   const log = new Map<string, RequestRecord[]>();
+  const bodies = new Map<string, Uint8Array[]>();
   const sockets = new Set<Socket>();
   let origin = '';
 
@@ -164,7 +167,13 @@ export async function startFaultServer(): Promise<FaultServer> {
     res.on('finish', () => (rec.finished = true));
     const closed = () => rec.clientClosed || res.destroyed;
     // Read the whole request body first, as the reference server does.
-    for await (const chunk of req) rec.bodyBytes += (chunk as Buffer).length;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) {
+      rec.bodyBytes += (chunk as Buffer).length;
+      if (rec.bodyBytes <= 65536) chunks.push(chunk as Buffer);
+    }
+    if (!bodies.has(id)) bodies.set(id, []);
+    bodies.get(id)!.push(rec.bodyBytes <= 65536 ? new Uint8Array(Buffer.concat(chunks)) : new Uint8Array(0));
 
     const send = (status: number, type: string | null, body: string | Uint8Array = '') => {
       const h: Record<string, string> = { ...cors };
@@ -241,6 +250,7 @@ export async function startFaultServer(): Promise<FaultServer> {
   return {
     origin,
     records: (id) => log.get(id) ?? [],
+    bodies: (id) => bodies.get(id) ?? [],
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -54,18 +54,24 @@ describe('createClient', () => {
 });
 
 describe('client.ask', () => {
-  it('POSTs the audio as TALAudio frames with the headers of an async function, and plays the reply', async () => {
+  it('POSTs the audio as TALAudio frames with the headers of an async function, and hands the reply to the player (a fake: the real Player is tested in browsers)', async () => {
     let token = 0;
-    const { fetch, sent } = fakeFetch(() => ok(concatBytes([tal(1, 'hello '), tal(2, 'there', 3)])));
-    const player = new FakePlayer('auto');
+    // The clock stands at 1000 until the server answers, at 1234 from then on: the first byte
+    // comes 234 ms after the request.
     let t = 1000;
+    const { fetch, sent } = fakeFetch(() => {
+      t = 1234;
+      return ok(concatBytes([tal(1, 'hello '), tal(2, 'there', 3)]));
+    });
+    // What the player says it played (not the frames' 40 ms): the summary passes it on.
+    const player = new FakePlayer('auto', { playedMs: 37.5, underruns: 2 });
     const client = createClient({
       url: '/ask',
       fetch,
       upload: 'buffered',
       player,
       headers: async () => ({ authorization: `Bearer t${++token}` }),
-      clock: { now: () => (t += 5) },
+      clock: { now: () => t },
     });
     // 50 ms of a ramp at 16 kHz.
     const samples = new Float32Array(800).map((_, i) => (i % 100) / 200);
@@ -93,8 +99,8 @@ describe('client.ask', () => {
     expect(events.filter((e) => e.type === 'frame').map((e) => (e as { order: number }).order)).toEqual([1, 2]);
     expect(events.filter((e) => e.type !== 'frame').map((e) => e.type)).toEqual(['question', 'audio-start', 'text', 'text', 'end']);
     expect(player.replies.get(1)!.frames.map((f) => f.order)).toEqual([1, 2]);
-    expect(summary).toMatchObject({ frames: 2, question: 'heard you', answer: 'hello there', playedMs: 40, interrupted: false });
-    expect(summary.firstByteMs).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ frames: 2, question: 'heard you', answer: 'hello there', playedMs: 37.5, underruns: 2, interrupted: false });
+    expect(summary.firstByteMs).toBe(234);
     await client.destroy();
     expect(player.destroyed).toBe(0); // the app's own output: its lifetime is the app's
   });

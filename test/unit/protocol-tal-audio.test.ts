@@ -112,7 +112,10 @@ describe('readTalAudio', () => {
     const frames = decodeChunks([concat([prefix, encodeFrame({ ...TAL_AUDIO_DEFAULTS }, junk)])]);
     const e = caught(() => readTalAudio(frames[1]!));
     expect(e.code).toBe('bad-payload');
-    expect(e.offset).toBeGreaterThanOrEqual(frames[1]!.offset + frames[1]!.byteLength! - junk.length);
+    // At the payload's byte 12, right after 'RIFF' <size> 'WAVE': where the fmt chunk must start
+    // (4 bytes remain, not even a chunk header).
+    expect(e.message).toMatch(/no fmt chunk/);
+    expect(e.offset).toBe(frames[1]!.offset + frames[1]!.byteLength! - junk.length + 12);
   });
 
   describe('header validation -> bad-header at frame.offset', () => {

@@ -79,7 +79,7 @@ function expectPlayed(r: Awaited<ReturnType<typeof ask>>, count: number) {
   expect(r.player.calls.at(-1)).toBe('end 1');
 }
 
-describe('HTTP failures', () => {
+describe('HTTP failures (fake player; the real one: test/browser/reliability-*)', () => {
   it('404 with a body: TalStreamHttpError with status and body, nothing played', async () => {
     const r = await ask('/status?code=404&body=no%20such%20endpoint');
     expectFatal(r, 'http', undefined);
@@ -99,7 +99,7 @@ describe('HTTP failures', () => {
   });
 });
 
-describe('answers that are not frames', () => {
+describe('answers that are not frames (fake player; the real one: test/browser/reliability-*)', () => {
   it('an HTML page: bad-header at offset 0 naming HTML', async () => {
     const r = await ask('/html');
     expectFatal(r, 'bad-header', 0);
@@ -120,7 +120,7 @@ describe('answers that are not frames', () => {
   });
 });
 
-describe('replies damaged at frame 3 of 6: frames 1-3 play, then the typed error at the damaged frame', () => {
+describe('replies damaged at frame 3 of 6: frames 1-3 go to the output, then the typed error at the damaged frame (fake player; the real one: test/browser/reliability-*)', () => {
   const n = 6;
   const at = 3;
   const cases: [fault: string, code: string, offset: () => number][] = [
@@ -168,7 +168,7 @@ describe('replies damaged at frame 3 of 6: frames 1-3 play, then the typed error
   });
 });
 
-describe('a frame claiming 4 GiB allocates nothing', () => {
+describe('a frame claiming 4 GiB allocates nothing (fake player; the real one: test/browser/reliability-*)', () => {
   it('fails at its length word, before the rest of the body is read', async () => {
     const before = process.memoryUsage().arrayBuffers;
     const r = await ask(`/reply?id=huge0-${++seq}&frames=3&at=0&fault=huge`);

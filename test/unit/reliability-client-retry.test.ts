@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client';
 import type { ClientOptions } from '../../src/client';
 import { startFaultServer, type FaultServer } from '../support/fault-server';
+import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { FakePlayer } from './reply-fakes';
 
 let server: FaultServer;
@@ -28,7 +29,7 @@ async function ask(query: string, opts: Partial<ClientOptions>) {
     new Promise<never>((_, rej) => setTimeout(() => rej(new Error('hung')), 10_000)),
   ]);
   await client.destroy();
-  return { ...result, requests: server.records(id), player };
+  return { ...result, requests: server.records(id), bodies: server.bodies(id), samples, player };
 }
 
 describe('client retry option', () => {
@@ -36,10 +37,19 @@ describe('client retry option', () => {
     const r = await ask('frames=4&failFirst=1&failMode=reset', { retry: { delayMs: 10 } });
     expect(r.error).toBeNull();
     expect(r.summary).toMatchObject({ frames: 4, answer: 'w1 w2 w3 w4 ' });
-    const sizes = r.requests.map((q) => q.bodyBytes);
-    expect(sizes).toEqual([sizes[0], sizes[0]]);
-    // 0.2 s of 16 kHz audio in 20 ms frames: 10 frames went out, each time.
-    expect(r.requests[0]!.bodyBytes).toBeGreaterThan(6400);
+    expect(r.requests).toHaveLength(2);
+    expect(r.bodies).toHaveLength(2);
+    // The same bytes both times ...
+    expect(Buffer.from(r.bodies[1]!).equals(Buffer.from(r.bodies[0]!))).toBe(true);
+    // ... and they are the upload: 0.2 s of 16 kHz audio in 10 frames of 20 ms (order 1..10, sign
+    // 1 then 2) and the empty sign-3 frame that closes a take of whole frames, each sample the
+    // input x 32768, rounded (the scale the decoder reads back with).
+    const frames = new FrameDecoder().push(r.bodies[0]!);
+    expect(frames.map((f) => [f.header.order, f.header.sign, f.payload.length])).toEqual(
+      Array.from({ length: 11 }, (_, i) => [i + 1, i === 0 ? 1 : i === 10 ? 3 : 2, i === 10 ? 0 : 640]),
+    );
+    const ints = frames.flatMap((f) => Array.from(new Int16Array(f.payload.slice().buffer)));
+    expect(ints).toEqual(Array.from(r.samples, (v) => Math.min(32767, Math.round(v * 32768)) + 0)); // + 0: int16 has no -0
   });
 
   it('two 503s then success with retry: true (defaults)', async () => {

@@ -93,7 +93,14 @@ export class FakePlayer implements ReplyPlayer {
   private nextId = 1;
   private listeners = new Map<string, Set<(p: any) => void>>();
 
-  constructor(private readonly mode: 'manual' | 'auto' = 'manual') {}
+  /**
+   * @param mode 'auto' plays by itself (see above)
+   * @param autoFigures what an 'auto' reply reports as played (default: the sum of its frames)
+   */
+  constructor(
+    private readonly mode: 'manual' | 'auto' = 'manual',
+    private readonly autoFigures?: { playedMs: number; underruns: number },
+  ) {}
 
   startReply(): number {
     const id = this.nextId++;
@@ -112,7 +119,7 @@ export class FakePlayer implements ReplyPlayer {
   endReply(replyId: number): void {
     this.replies.get(replyId)!.ended = true;
     this.calls.push(`end ${replyId}`);
-    if (this.mode === 'auto') queueMicrotask(() => this.finish(replyId));
+    if (this.mode === 'auto') queueMicrotask(() => this.finish(replyId, this.autoFigures));
   }
   whenEnded(replyId: number) {
     return this.replies.get(replyId)!.whenEnded;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/frame-codec';
+import { FrameDecoder } from '../../src/protocol/frame-decoder';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -40,7 +41,11 @@ describe('npm start', () => {
       const ask = await fetch(`${origin}/ask?pace=burst`, { method: 'POST', body: encodeFrame({ question: 'hello', sign: 3 }) as BodyInit });
       expect(ask.status).toBe(200);
       expect(ask.headers.get('content-type')).toBe('application/octet-stream');
-      expect((await ask.arrayBuffer()).byteLength).toBeGreaterThan(36000 * 2);
+      // The reference answer to a typed question: its text and a 1.5 s tone at 24 kHz.
+      const frames = new FrameDecoder().push(new Uint8Array(await ask.arrayBuffer()));
+      expect(frames.map((f) => f.header.answer).join('')).toBe('You asked: hello. This is the talstream reference server; here is a 440 hertz tone.');
+      expect(frames.every((f) => f.header.sampleRate === 24000 && f.header.audioType === 'int16')).toBe(true);
+      expect(frames.reduce((n, f) => n + f.payload.length / 2, 0)).toBe(36000);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       await expect(fetch(`${origin}/demo/`)).rejects.toThrow();

@@ -53,15 +53,40 @@ describe('postFrames with an injected fetch', () => {
 
   it("'stream': a ReadableStream body with duplex 'half', frames in order as they come", async () => {
     const list = frames(6);
+    // The source makes frame k+1 only once the server side has read frame k: a body built before
+    // sending (or read ahead of the source) could not get past the first frame.
+    let produced = 0;
+    let gotOne: () => void = () => {};
+    async function* source() {
+      for (const f of list) {
+        produced++;
+        const read = new Promise<void>((r) => (gotOne = r));
+        yield f;
+        await read;
+      }
+    }
     let duplex: unknown;
+    let producedAtFetch = -1;
+    const reads: number[][] = [];
     const fakeFetch = (async (_url: string, init: RequestInit & { duplex?: string }) => {
       duplex = init.duplex;
+      producedAtFetch = produced;
       expect(init.body).toBeInstanceOf(ReadableStream);
-      return new Response(JSON.stringify(await bodyBytes(init.body)), { status: 200 });
+      const reader = (init.body as ReadableStream<Uint8Array>).getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        reads.push(Array.from(value));
+        gotOne();
+      }
+      return new Response('ok', { status: 200 });
     }) as unknown as typeof fetch;
-    const res = await postFrames({ url: 'https://example.test/ask', frames: gen(list, 1), upload: 'stream', fetch: fakeFetch });
+    const res = await postFrames({ url: 'https://example.test/ask', frames: source(), upload: 'stream', fetch: fakeFetch });
+    expect(await res.text()).toBe('ok');
     expect(duplex).toBe('half');
-    expect(await res.json()).toEqual(joined(list));
+    expect(producedAtFetch).toBeLessThanOrEqual(1);
+    // One read per frame, each the frame whole, in order.
+    expect(reads).toEqual(list.map((f) => Array.from(f)));
   });
 
   it('a non-2xx answer is a TalStreamHttpError with the status and the first 500 bytes of the body', async () => {
