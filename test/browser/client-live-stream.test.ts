@@ -53,7 +53,10 @@ describe('ask(MediaStream): ending the turn of a live source', () => {
     const { client, stream } = await setup();
     const reply = client.ask(stream, { maxDurationMs: 300, question: 'live' });
     const summary = await reply.done;
-    expect(summary.frames).toBe(11);
+    // The reply (the golden vector: 10 frames of 20 ms at 24 kHz and an empty closing one) played
+    // whole through the client's real Player, no underrun.
+    expect(summary).toMatchObject({ frames: 11, underruns: 0, interrupted: false, answer: Array.from({ length: 10 }, (_, i) => `part ${i + 1}. `).join('') });
+    expect(summary.playedMs).toBeCloseTo(200, 0);
     const up = await lastUpload();
     // 300 ms at 16 kHz: 4800 samples, 15 full frames of 320, then the empty sign-3 frame.
     expect(checkFrames(up)).toBe(4800);

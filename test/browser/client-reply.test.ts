@@ -1,4 +1,4 @@
-// The client end to end in real Chromium: a real fetch to a loopback server streaming the golden
+// The client end to end in a real browser: a real fetch to a loopback server streaming the golden
 // reply vector, the real Player in a real AudioContext, and the events and summary that result.
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { GAPS, engine } from './engine-support';
@@ -7,6 +7,8 @@ import { Player } from '../../src/playout/player';
 import { decodeFrames } from '../../src/protocol/frame-decoder';
 import { readTalAudio } from '../../src/protocol/tal-audio';
 import type { ReplyEvent } from '../../src/types';
+import { audioSleep } from './capture-helpers';
+import { soundMs, tapRecorder, until } from './reliability-helpers';
 
 const clients: TalStreamClient[] = [];
 afterEach(async () => {
@@ -17,23 +19,6 @@ function client(opts: Partial<Parameters<typeof createClient>[0]> = {}): TalStre
   const c = createClient({ url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=97`, upload: 'buffered', ...opts });
   clients.push(c);
   return c;
-}
-
-/** A tap after the player: records what reaches the output (AnalyserNode time-domain snapshots would miss samples). */
-async function tapRecorder(ctx: AudioContext) {
-  const src = `registerProcessor('client-test-tap', class extends AudioWorkletProcessor {
-    process(inputs, outputs) {
-      const ch = inputs[0] && inputs[0][0];
-      if (ch) { this.port.postMessage(ch.slice(0)); outputs[0][0].set(ch); }
-      return true;
-    }
-  });`;
-  await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-  const node = new AudioWorkletNode(ctx, 'client-test-tap', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
-  node.connect(ctx.destination);
-  const blocks: Float32Array[] = [];
-  node.port.onmessage = (e) => blocks.push(e.data as Float32Array);
-  return { node, blocks };
 }
 
 const PARTS = Array.from({ length: 10 }, (_, i) => `part ${i + 1}. `);
@@ -47,7 +32,11 @@ describe('client.ask against a streaming server, with the real Player', () => {
     const samples = new Float32Array(1600).map((_, i) => Math.sin((2 * Math.PI * 440 * i) / 16000) * 0.5);
     const reply = c.ask({ samples, sampleRate: 16000 });
     const events: ReplyEvent[] = [];
-    for await (const ev of reply) events.push(ev);
+    const at: number[] = [];
+    for await (const ev of reply) {
+      events.push(ev);
+      at.push(performance.now());
+    }
     const summary = await reply.done;
 
     const types = events.map((e) => e.type);
@@ -62,6 +51,12 @@ describe('client.ask against a streaming server, with the real Player', () => {
     const texts = events.filter((e): e is Extract<ReplyEvent, { type: 'text' }> => e.type === 'text');
     expect(texts.map((t) => [t.text, t.order])).toEqual(PARTS.map((p, i) => [p, i + 1]));
     expect(types.indexOf('audio-start')).toBeLessThan(types.indexOf('text'));
+    // While it plays: the reply arrives in one burst, yet its captions follow the audio, part k
+    // when frame k starts (k - 1) x 20 ms in: part 10 comes 180 ms after part 1 by the playhead.
+    // The bound leaves 80 ms for the player's audio-start report to reach this thread (the captions
+    // it held back then come at once); captions on arrival would come within a few ms.
+    const textAt = at.filter((_, i) => types[i] === 'text');
+    expect(textAt.at(-1)! - textAt[0]!, `captions at ${textAt.map((t) => (t - textAt[0]!).toFixed(0)).join(' ')} ms`).toBeGreaterThan(100);
     expect(types.at(-1)).toBe('end');
     expect(types.filter((t) => t === 'end' || t === 'error')).toEqual(['end']);
 
@@ -80,9 +75,13 @@ describe('client.ask against a streaming server, with the real Player', () => {
     expect(summary.firstAudioMs).toBeGreaterThan(0);
     expect(summary.firstAudioMs).toBeLessThan(1000);
 
-    // The output carried sound: the vector's payload is not silence.
-    const peak = tap.blocks.reduce((m, b) => b.reduce((mm, v) => Math.max(mm, Math.abs(v)), m), 0);
-    expect(peak).toBeGreaterThan(0.01);
+    // The output carried the reply: 200 ms of sound (the vector's 0.5 tones, heard above 1e-3
+    // but for the zero crossings and the 5 ms edge fades), at its level.
+    await tap.caughtUp();
+    const heard = tap.samples();
+    expect(soundMs(heard, ctx.sampleRate)).toBeGreaterThan(194);
+    expect(soundMs(heard, ctx.sampleRate)).toBeLessThan(206);
+    expect(heard.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.45);
     await ctx.close();
   });
 
@@ -157,22 +156,39 @@ describe('client.ask against a streaming server, with the real Player', () => {
 
   it('interrupt() mid-reply fades out, resolves where it was cut, and the next ask plays', async () => {
     const ctx = new AudioContext();
-    const c = client({ audioContext: ctx, url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=20` });
+    const tap = await tapRecorder(ctx);
+    const c = client({ audioContext: ctx, destination: tap.node, url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=20` });
     await c.unlock();
+    const t0 = ctx.currentTime;
     const first = c.ask(null, { question: 'q' });
     await new Promise<void>((resolve) => first.on('audio-start', () => resolve()));
-    await new Promise((r) => setTimeout(r, 50));
+    await audioSleep(ctx, 50);
     const position = await first.interrupt();
-    expect(position!.order).toBeGreaterThanOrEqual(1);
-    expect(position!.order).toBeLessThanOrEqual(10);
+    // Mid-reply: after the first frame's start, before the last frame's end.
     expect(position!.playedMs).toBeGreaterThan(0);
     expect(position!.playedMs).toBeLessThan(200);
+    // playedMs counts the output samples (at the context's rate), order/sampleOffset the reply's:
+    // the same point to within one output sample.
+    expect(Math.abs(position!.playedMs - ((position!.order - 1) * 20 + (position!.sampleOffset * 1000) / 24000))).toBeLessThan(1000 / ctx.sampleRate);
     const summary = await first.done;
     expect(summary).toMatchObject({ interrupted: true, position });
+    // What the tap heard: as much sound as the position says (within the fades' edges), and it
+    // fades out: over its last 2 ms (the 8 ms fade's last quarter) the level is under a quarter of
+    // the 0.5 tones, where the 10 ms before the fade had them whole.
+    const end = ctx.currentTime + 0.1;
+    await until(() => (tap.blocks.at(-1)?.t ?? -1) >= end, 3000, 'the tap past the cut');
+    const heard = tap.samples(t0, end);
+    expect(Math.abs(soundMs(heard, ctx.sampleRate) - position!.playedMs)).toBeLessThan(10);
+    let last = heard.length - 1;
+    while (last > 0 && Math.abs(heard[last]!) <= 1e-3) last--;
+    const ms = (n: number) => Math.round((n * ctx.sampleRate) / 1000);
+    const peak = (from: number, to: number) => heard.subarray(from, to).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(peak(last - ms(2), last + 1)).toBeLessThan(0.125 + 0.01);
+    expect(peak(last - ms(18), last - ms(8))).toBeGreaterThan(0.45);
     const second = c.ask(null, { question: 'again' });
     const s2 = await second.done;
-    expect(s2.frames).toBe(11);
-    expect(s2.playedMs).toBeGreaterThanOrEqual(199);
+    expect(s2).toMatchObject({ frames: 11, interrupted: false });
+    expect(s2.playedMs).toBeCloseTo(200, 0);
     await ctx.close();
   });
 });

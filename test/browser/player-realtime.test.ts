@@ -2,6 +2,8 @@
 // timers, paced at real time) plays end to end, seen through the player's tap() MediaStream.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Player } from '../../src/playout/player';
+import { concat, rms } from './capture-helpers';
+import { soundMs, tapRecorder, until } from './reliability-helpers';
 
 let ctx: AudioContext | undefined;
 let player: Player | undefined;
@@ -12,16 +14,20 @@ afterEach(async () => {
   ctx = undefined;
 });
 
-/** Records a MediaStream in the same context through a tiny worklet (every sample, not snapshots). */
+/** Records a MediaStream in the same context through a tiny worklet (every sample, not snapshots), with each block's context time. */
 async function record(context: AudioContext, stream: MediaStream) {
   const src = `registerProcessor('player-test-rec', class extends AudioWorkletProcessor {
-    process(inputs) { const ch = inputs[0] && inputs[0][0]; if (ch) this.port.postMessage(ch.slice(0)); return true; }
+    process(inputs) {
+      const ch = inputs[0] && inputs[0][0];
+      this.port.postMessage({ t: currentTime, data: ch ? ch.slice(0) : new Float32Array(128) });
+      return true;
+    }
   });`;
   await context.audioWorklet.addModule(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
   const node = new AudioWorkletNode(context, 'player-test-rec', { numberOfInputs: 1, numberOfOutputs: 0 });
   context.createMediaStreamSource(stream).connect(node);
-  const blocks: Float32Array[] = [];
-  node.port.onmessage = (e) => blocks.push(e.data as Float32Array);
+  const blocks: { t: number; data: Float32Array }[] = [];
+  node.port.onmessage = (e) => blocks.push(e.data as { t: number; data: Float32Array });
   return blocks;
 }
 
@@ -29,10 +35,11 @@ describe('Player in a real-time AudioContext', () => {
   it('plays a streamed 24 kHz reply end to end; the tap carries it; stats and ended arrive', async () => {
     ctx = new AudioContext();
     await ctx.resume();
-    player = await Player.create(ctx);
+    const out = await tapRecorder(ctx);
+    player = await Player.create(ctx, { destination: out.node });
     const blocks = await record(ctx, player.tap());
     const stats: number[] = [];
-    const t0 = performance.now();
+    const c0 = ctx.currentTime;
     player.on('stats', (s) => stats.push(s.playedMs));
     const started = new Promise<void>((r) => player!.once('audio-start', () => r()));
     const id = player.startReply();
@@ -51,20 +58,26 @@ describe('Player in a real-time AudioContext', () => {
     expect(end.interrupted).toBe(false);
     expect(end.position).toEqual({ order: frames, sampleOffset: 480, playedMs: 800 });
     expect(end.playedMs).toBe(800);
-    await new Promise((r) => setTimeout(r, 100));
-    // The tap saw the tone: enough loud blocks for most of the 800 ms at the sine's RMS.
-    const rate = ctx.sampleRate;
-    let loud = 0;
-    for (const b of blocks) {
-      let s = 0;
-      for (const v of b) s += v * v;
-      if (Math.sqrt(s / b.length) > 0.3) loud += b.length;
-    }
-    expect(loud / rate).toBeGreaterThan(0.6);
-    expect(loud / rate).toBeLessThan(0.85);
+    // The recorder hears the tap through a MediaStream, which comes back later than the player's
+    // output (Chromium ~20 ms; WebKit 35 ms and growing, engine note 7): record 300 ms past the end.
+    const c1 = ctx.currentTime;
+    await until(() => (blocks.at(-1)?.t ?? -1) >= c1 + 0.3, 3000, 'the recorder past the end');
+    // The output carried the reply: 800 ms of sound (samples above 1e-3: an underrun on a loaded
+    // host would add silence, not sound; the 5 ms edge fades keep all but their first and last
+    // few samples above it), at the sine's level (RMS 0.354) in the quanta that hold it whole.
+    const direct = out.samples();
+    expect(Math.abs(soundMs(direct, ctx.sampleRate) - 800)).toBeLessThan(3);
+    const full = out.blocks.map((b) => rms(b.data, 0, b.data.length)).filter((r) => r > 0.3);
+    expect(Math.abs(full.sort((a, b) => a - b)[full.length >> 1]! - amp / Math.SQRT2)).toBeLessThan(0.01);
+    // The tap() stream carries the same: a MediaStream hop may lose a quantum or two of a loaded
+    // host's audio (measured: 10 ms once in Chromium), never add sound.
+    const tapped = soundMs(concat(blocks.map((b) => b.data)), ctx.sampleRate);
+    expect(tapped).toBeGreaterThan(800 - 12);
+    expect(tapped).toBeLessThan(800 + 3);
     expect(stats.length).toBeGreaterThan(3);
-    // At most ~10 stats messages a second (plus the idle/busy edges).
-    expect(stats.length).toBeLessThanOrEqual(Math.ceil(((performance.now() - t0) / 1000) * 10) + 3);
+    // At most 10 stats messages a second of audio (plus the idle/busy edges), counted on the
+    // audio clock: a loaded WebKit delivers messages in bursts (engine note 5).
+    expect(stats.length).toBeLessThanOrEqual(Math.ceil((c1 - c0) * 10) + 3);
     expect(Math.max(...stats)).toBeGreaterThanOrEqual(700);
   });
 });

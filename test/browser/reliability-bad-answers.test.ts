@@ -135,7 +135,10 @@ describe('malformed frames at frame 2 of 4', () => {
     }
   });
 
-  it('after all of that the same client still plays a good reply to the end', async () => {
+  it('after bad answers (a frame of bad JSON, then an HTML page) the same client still plays a good reply to the end', async () => {
+    // Its own bad answers, so as not to rest on the tests before it having run.
+    expectFatal(await ask('/reply?frames=4&at=2&fault=bad-json'), 'bad-header', faultOffset(2, 4, RATE, SPF));
+    expectFatal(await ask('/html'), 'bad-header', 0);
     const r = await ask('/reply?frames=5');
     expect(r.error).toBeNull();
     expect(r.summary).toMatchObject({ frames: 5, answer: 'w1 w2 w3 w4 w5 ', interrupted: false });

@@ -36,8 +36,10 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pressed = () => page.waitFor(() => document.getElementById('talk')!.getAttribute('aria-pressed') === 'true');
 /**
- * Times, on the page's clock, how long the talk button showed "recording": from aria-pressed
- * turning true to the pointer's or key's release (the driver's own latency does not count).
+ * Times, on the page's audio clock (the clock the take counts), how long the talk button showed
+ * "recording": from aria-pressed turning true (right after record()) to turning false (the take's
+ * end event, after the capture acknowledged the stop). That span is the take plus the start and
+ * stop messages' trips to the audio thread; the driver's own latency does not count.
  */
 const watchHold = (p: DrivenPage) =>
   p.evaluate(() => {
@@ -45,19 +47,25 @@ const watchHold = (p: DrivenPage) =>
     const talk = document.getElementById('talk')!;
     w.__hold = { from: 0, to: 0 };
     new MutationObserver(() => {
-      if (talk.getAttribute('aria-pressed') === 'true' && !w.__hold.from) w.__hold.from = performance.now();
+      const now = (w.talstreamDemo?.context as AudioContext | undefined)?.currentTime ?? NaN;
+      const on = talk.getAttribute('aria-pressed') === 'true';
+      if (on && !w.__hold.from) w.__hold.from = now;
+      else if (!on && w.__hold.from && !w.__hold.to) w.__hold.to = now;
     }).observe(talk, { attributes: true, attributeFilter: ['aria-pressed'] });
-    for (const type of ['pointerup', 'keyup']) {
-      addEventListener(type, () => {
-        if (w.__hold.from && !w.__hold.to) w.__hold.to = performance.now();
-      }, true);
-    }
   });
-const heldInPage = (p: DrivenPage): Promise<number> =>
-  p.evaluate(() => {
+const heldInPage = async (p: DrivenPage): Promise<number> => {
+  await p.waitFor(() => (window as any).__hold.to > 0);
+  return p.evaluate(() => {
     const h = (window as any).__hold as { from: number; to: number };
-    return h.to - h.from;
+    return (h.to - h.from) * 1000;
   });
+};
+/**
+ * The take heard vs the hold on the audio clock: the caption rounds to 0.1 s (50 ms) and the
+ * start and stop messages take a few quanta each way on a loaded machine (100 ms, as in
+ * capture-microphone.test.ts).
+ */
+const HOLD_SLACK_MS = 150;
 
 /** "heard 1.5 s of 16 kHz audio, 440 Hz peak": seconds and peak Hz. */
 function heard(question: string): { ms: number; hz: number } {
@@ -84,7 +92,7 @@ describe(`demo page in ${engine}, driven like a person`, () => {
 
     const h = heard(await text(page, '#question'));
     expect(isMicTone(testMic, h.hz, 2), `${h.hz} Hz`).toBe(true);
-    expect(Math.abs(h.ms - heldMs)).toBeLessThan(400);
+    expect(Math.abs(h.ms - heldMs)).toBeLessThan(HOLD_SLACK_MS);
     const secs = (h.ms / 1000).toFixed(1);
     expect(await text(page, '#answer')).toBe(`Here is what you said: ${secs} seconds of sound, played back to you at 24 kilohertz.`);
     expect(await text(page, '#stat-first-audio')).toMatch(/^\d+ ms$/);
@@ -118,22 +126,22 @@ describe(`demo page in ${engine}, driven like a person`, () => {
     const held = await heldInPage(page);
     const first = heard(await text(page, '#question'));
     expect(isMicTone(testMic, first.hz, 9), `${first.hz} Hz`).toBe(true); // the peak finder's bin on a short take (44x Hz)
-    expect(Math.abs(first.ms - held)).toBeLessThan(400);
+    expect(Math.abs(first.ms - held)).toBeLessThan(HOLD_SLACK_MS);
 
     await page.click('input[name="mode"][value="toggle"]');
     expect(await text(page, '#talk-label')).toBe('Click to talk');
     await page.focus('#talk');
+    await watchHold(page);
     await page.key('Enter');
     await pressed();
-    const t1 = Date.now();
     expect(await text(page, '#talk-label')).toBe('Click to send');
-    await sleep(2000 - (Date.now() - t1));
+    await sleep(2000);
     await page.key('Enter');
-    const held2 = Date.now() - t1;
     await waitForStatus(page, /^Done: /);
+    const held2 = await heldInPage(page);
     const second = heard(await text(page, '#question'));
     expect(isMicTone(testMic, second.hz, 9), `${second.hz} Hz`).toBe(true); // the peak finder's bin on a short take (44x Hz)
-    expect(Math.abs(second.ms - held2)).toBeLessThan(400);
+    expect(Math.abs(second.ms - held2)).toBeLessThan(HOLD_SLACK_MS);
   });
 
   it('hands-free from the keyboard: Enter starts the conversation, the state shows it hearing the (steady) test mic, Enter stops it', async () => {
@@ -184,6 +192,7 @@ describe(`demo page in ${engine}, driven like a person`, () => {
   it('realtime pacing shows the buffer filling, and the interrupt button cuts the answer', async () => {
     await page.goto(`${server.origin}/demo/?processing=off&pace=realtime&jitter=wifi`);
     await page.press('#talk');
+    await installDemoTap(page);
     await pressed();
     await sleep(2500);
     await page.release();
@@ -195,8 +204,15 @@ describe(`demo page in ${engine}, driven like a person`, () => {
     await page.click('#interrupt');
     await waitForStatus(page, /^Interrupted after \d+\.\d s\.$/);
     const after = Number(/after (\d+\.\d) s/.exec(await text(page, '#status'))![1]);
-    expect(after).toBeGreaterThan(0.2);
-    expect(after).toBeLessThan(2.4);
+    // Mid-answer (the answer is the 2.5 s take echoed) ...
+    expect(after).toBeGreaterThan(0);
+    expect(after).toBeLessThan(2.5);
+    // ... and what the status says is what was heard: the sound at the output (samples above
+    // 1e-3, however the bursts of a loaded audio thread spread it), to the status's 0.1 s
+    // rounding (50 ms) and the fades' edges (10 ms).
+    const { samples, rate } = await tapped(page);
+    const heardMs = (samples.reduce((n, v) => n + (Math.abs(v) > 1e-3 ? 1 : 0), 0) * 1000) / rate;
+    expect(Math.abs(heardMs - after * 1000)).toBeLessThan(60);
   });
 
   it('over HTTP/2 with TLS (talstream serve --tls-key/--tls-cert) the same talk works', async () => {
