@@ -85,9 +85,9 @@ export class TurnTaking {
    * resume, stop), stamped with the capture time now.
    */
   event(type: 'audio-start' | 'reply-end' | 'turn-end' | 'pause' | 'resume' | 'stop'): TurnStep {
+    // (No hangover to restart after a turn ended from outside: the next turn starts with speech,
+    // which restarts it.)
     const ev: TurnEvent = type === 'pause' || type === 'resume' || type === 'stop' ? { type } : { type, atMs: this.nowMs };
-    // A turn ended from outside starts the hangover afresh for the next one.
-    if (type === 'turn-end') this.silence = 0;
     return this.machine.feed(ev);
   }
 }

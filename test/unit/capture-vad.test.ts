@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VoiceGate, energyClassifier } from '../../src/capture/vad';
+import { EndOfTurnSignal, VoiceGate, energyClassifier } from '../../src/capture/vad';
 import { Take } from '../../src/capture/take';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { readTalAudio } from '../../src/protocol/tal-audio';
@@ -22,6 +22,12 @@ describe('energyClassifier', () => {
     expect(cls(chunk(0.05, 0), RATE)).toBe('speech');
     expect(cls(chunk(0.04, 0), RATE)).toBe('silence');
     expect(cls(new Float32Array(0), RATE)).toBe('silence');
+  });
+
+  it('defaults to -45 dBFS: RMS 1 dB either side decides', () => {
+    const cls = energyClassifier();
+    const at = (db: number) => new Float32Array(CH).fill(Math.pow(10, db / 20)); // a constant: RMS = its value
+    expect([cls(at(-44), RATE), cls(at(-46), RATE)]).toEqual(['speech', 'silence']);
   });
 });
 
@@ -67,8 +73,82 @@ describe('VoiceGate', () => {
     expect(tags).toEqual([2, 3, 4, 5]);
   });
 
-  it('rejects negative durations with bad-argument', () => {
-    expect(() => new VoiceGate(RATE, { hangoverMs: -1 })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
+  it('rejects negative, infinite and non-number durations and a non-finite threshold with bad-argument, naming the option', () => {
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ hangoverMs: -1 }, 'vad.hangoverMs must be a number of ms >= 0, got -1'],
+      [{ minSpeechMs: Infinity }, 'vad.minSpeechMs must be a number of ms >= 0, got Infinity'],
+      [{ preRollMs: '300' }, 'vad.preRollMs must be a number of ms >= 0, got 300'],
+      [{ noSpeechTimeoutMs: NaN }, 'vad.noSpeechTimeoutMs must be a number of ms >= 0, got NaN'],
+      [{ thresholdDb: NaN }, 'vad.thresholdDb must be a number, got NaN'],
+    ];
+    for (const [opts, message] of bad) {
+      expect(() => new VoiceGate(RATE, opts as never)).toThrow(expect.objectContaining({ code: 'bad-argument', message }));
+    }
+    // 0 is a duration like any other.
+    expect(() => new VoiceGate(RATE, { hangoverMs: 0, minSpeechMs: 0, preRollMs: 0, noSpeechTimeoutMs: 0, thresholdDb: -10 })).not.toThrow();
+  });
+
+  it('the defaults: 60 ms of speech starts the turn with 300 ms of pre-roll, 800 ms of silence ends it', () => {
+    const g = new VoiceGate(RATE);
+    const steps = [...Array(20).fill(0), 0.5, 0.5, 0.5, ...Array(40).fill(0)].map((a, i) => ({ i: i + 1, ...g.push(chunk(a, i + 1)) }));
+    const start = steps.find((s) => s.event === 'speechstart')!;
+    // Speech from chunk 21; 60 ms = 3 chunks: confirmed at 23, sent with the 15 chunks before 21.
+    expect(start.i).toBe(23);
+    expect(start.emit.map(tagOf)).toEqual(Array.from({ length: 18 }, (_, k) => 6 + k));
+    // The last speech is chunk 23; 40 silent chunks (800 ms) end the turn at 63.
+    expect(steps.filter((s) => s.end).map((s) => [s.i, s.event, s.end])).toEqual([[63, 'speechend', 'speech-end']]);
+  });
+
+  it('speaking is true from the confirmed start to the end of the turn; nothing is sent after it', () => {
+    const g = new VoiceGate(RATE, { thresholdDb: -30, minSpeechMs: 40, preRollMs: 0, hangoverMs: 40 });
+    const seen = [0, 0.5, 0.5, 0, 0, 0.5].map((a, i) => {
+      const step = g.push(chunk(a, i + 1));
+      return [g.speaking, step.emit.map(tagOf)];
+    });
+    expect(seen).toEqual([
+      [false, []],
+      [false, []],
+      [true, [2, 3]],
+      [true, [4]],
+      [false, [5]],
+      [false, []],
+    ]);
+  });
+
+  it('minSpeechMs 0: the first speech chunk starts the turn, silence never does (also without waiting)', () => {
+    for (const waitForSpeech of [true, false]) {
+      const g = new VoiceGate(RATE, { thresholdDb: -30, minSpeechMs: 0, preRollMs: 0, waitForSpeech });
+      const events = [0, 0, 0.5].map((a, i) => g.push(chunk(a, i + 1)).event);
+      expect([waitForSpeech, events]).toEqual([waitForSpeech, [undefined, undefined, 'speechstart']]);
+    }
+  });
+
+  it('waitForSpeech false: every chunk goes out as it comes; the turn starts only after minSpeechMs of speech', () => {
+    const g = new VoiceGate(RATE, { waitForSpeech: false, thresholdDb: -30, minSpeechMs: 40, preRollMs: 20 });
+    const steps = [0, 0, 0.5, 0, 0.5, 0.5].map((a, i) => g.push(chunk(a, i + 1)));
+    expect(steps.map((s) => s.emit.map(tagOf))).toEqual([[1], [2], [3], [4], [5], [6]]);
+    // One 20 ms speech chunk is not 40 ms: the start is chunk 6.
+    expect(steps.map((s) => s.event ?? '')).toEqual(['', '', '', '', '', 'speechstart']);
+  });
+
+  it('after no-speech the gate has ended: later chunks, speech included, send nothing', () => {
+    const g = new VoiceGate(RATE, { thresholdDb: -30, noSpeechTimeoutMs: 40 });
+    const steps = [0, 0, 0.5, 0.5, 0.5, 0.5].map((a, i) => g.push(chunk(a, i + 1)));
+    expect(steps.map((s) => [s.end ?? '', s.event ?? '', s.emit.length])).toEqual([
+      ['', '', 0],
+      ['no-speech', '', 0],
+      ['', '', 0],
+      ['', '', 0],
+      ['', '', 0],
+      ['', '', 0],
+    ]);
+    expect(g.speaking).toBe(false);
+  });
+
+  it('preRollMs 0: the turn starts with the speech run itself, nothing before it', () => {
+    const g = new VoiceGate(RATE, { thresholdDb: -30, minSpeechMs: 40, preRollMs: 0 });
+    const start = [0, 0, 0, 0.5, 0.5].map((a, i) => g.push(chunk(a, i + 1))).find((s) => s.event === 'speechstart')!;
+    expect(start.emit.map(tagOf)).toEqual([4, 5]);
   });
 });
 
@@ -90,5 +170,18 @@ describe('Take with vad', () => {
     // Chunks 3,4 pre-roll; 5,6 speech; 7,8,9 hangover (60 ms); then an empty sign-3 frame.
     expect(got).toEqual([[1, 1, 3], [2, 2, 4], [3, 2, 5], [4, 2, 6], [5, 2, 7], [6, 2, 8], [7, 2, 9], [8, 3, 0]]);
     expect(starts).toEqual([0]);
+  });
+});
+
+describe('EndOfTurnSignal', () => {
+  it('trigger() calls every subscriber once; an unsubscribed one no more', () => {
+    const turn = new EndOfTurnSignal();
+    const calls: string[] = [];
+    const offA = turn.onSpeechEnd(() => calls.push('a'));
+    turn.onSpeechEnd(() => calls.push('b'));
+    turn.trigger();
+    offA();
+    turn.trigger();
+    expect(calls).toEqual(['a', 'b', 'b']);
   });
 });

@@ -177,3 +177,64 @@ describe('TurnMachine', () => {
     expect(lines.at(-1)).toBe('listening: ');
   });
 });
+
+describe('TurnMachine: every event in every state (the table is the diagram at the top of turn-machine.ts)', () => {
+  // How each state is reached: a turn from 100, ended at 1000, its answer heard from 1200.
+  const reach: Record<string, TurnEvent[]> = {
+    listening: [],
+    'user-speaking': [speech(100)],
+    thinking: [speech(100), turnEnd(1000)],
+    speaking: [speech(100), turnEnd(1000), audioStart(1200)],
+    paused: [{ type: 'pause' }],
+    stopped: [{ type: 'stop' }],
+  };
+  // Each event at 3000 ms: speech there is past the false-end window (the turn ended at 1000, + 1500).
+  const events: Record<string, TurnEvent> = {
+    speech: speech(3000),
+    'turn-end': turnEnd(3000),
+    'audio-start': audioStart(3000),
+    'reply-end': replyEnd(3000),
+    pause: { type: 'pause' },
+    resume: { type: 'resume' },
+    stop: { type: 'stop' },
+  };
+  const table: Record<string, Record<string, string>> = {
+    listening: { speech: 'user-speaking: open-turn@3000', 'turn-end': 'listening: ', 'audio-start': 'listening: ', 'reply-end': 'listening: ', pause: 'paused: ', resume: 'listening: ', stop: 'stopped: ' },
+    'user-speaking': { speech: 'user-speaking: ', 'turn-end': 'thinking: send-turn', 'audio-start': 'user-speaking: ', 'reply-end': 'user-speaking: ', pause: 'paused: drop-turn', resume: 'user-speaking: ', stop: 'stopped: drop-turn' },
+    thinking: { speech: 'user-speaking: interrupt@3000,open-turn@3000+interrupted', 'turn-end': 'thinking: ', 'audio-start': 'speaking: ', 'reply-end': 'listening: ', pause: 'paused: ', resume: 'thinking: ', stop: 'stopped: abort-reply' },
+    speaking: { speech: 'user-speaking: interrupt@3000,open-turn@3000+interrupted', 'turn-end': 'speaking: ', 'audio-start': 'speaking: ', 'reply-end': 'listening: ', pause: 'paused: ', resume: 'speaking: ', stop: 'stopped: abort-reply' },
+    paused: { speech: 'paused: ', 'turn-end': 'paused: ', 'audio-start': 'paused: ', 'reply-end': 'paused: ', pause: 'paused: ', resume: 'listening: ', stop: 'stopped: ' },
+    stopped: { speech: 'stopped: ', 'turn-end': 'stopped: ', 'audio-start': 'stopped: ', 'reply-end': 'stopped: ', pause: 'stopped: ', resume: 'stopped: ', stop: 'stopped: ' },
+  };
+  for (const [state, row] of Object.entries(table)) {
+    it(`from ${state}`, () => {
+      for (const [name, want] of Object.entries(row)) {
+        const got = run([...reach[state]!, events[name]!]).at(-1);
+        expect([name, got]).toEqual([name, want]);
+      }
+    });
+  }
+
+  it('which rule listens, per state and bargeIn', () => {
+    const rules = (bargeIn: boolean) =>
+      Object.entries(reach).map(([state, evs]) => {
+        const m = new TurnMachine({ ...OPTS, bargeIn });
+        for (const ev of evs) m.feed(ev);
+        return `${state}: ${m.listeningFor}`;
+      });
+    expect(rules(true)).toEqual(['listening: turn', 'user-speaking: none', 'thinking: barge-in', 'speaking: barge-in', 'paused: none', 'stopped: none']);
+    expect(rules(false)).toEqual(['listening: turn', 'user-speaking: none', 'thinking: barge-in', 'speaking: none', 'paused: none', 'stopped: none']);
+  });
+
+  it("while paused the answer's progress is still followed: resume lands where it is", () => {
+    const pause: TurnEvent = { type: 'pause' }, resume: TurnEvent = { type: 'resume' };
+    // Paused while thinking; the answer starts playing meanwhile: resume to speaking.
+    expect(run([speech(100), turnEnd(1000), pause, audioStart(1200), resume]).at(-1)).toBe('speaking: ');
+    // ... and ends meanwhile: resume to listening.
+    expect(run([speech(100), turnEnd(1000), pause, audioStart(1200), replyEnd(1500), resume]).at(-1)).toBe('listening: ');
+    // Half-duplex: an answer that ended while paused still has its tail (400 ms) after resume.
+    const tail = [speech(100), turnEnd(1000), audioStart(1200), pause, replyEnd(5000), resume];
+    expect(run([...tail, speech(5300)], { bargeIn: false }).at(-1)).toBe('listening: ');
+    expect(run([...tail, speech(5400)], { bargeIn: false }).at(-1)).toBe('user-speaking: open-turn@5400');
+  });
+});
