@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINES, missing } from './support/engines.mjs';
 import { startSoundServer, startDisplay } from './support/desktop.mjs';
+import { afterCrash, groupOf, isCrash } from './support/crash-rerun.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const extra = process.argv.slice(2);
@@ -38,7 +39,6 @@ function run(projects, files = []) {
 const records = () => (existsSync(countsFile) ? readFileSync(countsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
 /** Records dropped or amended after a browser crash: index -> record. */
 const amended = new Map();
-const isCrash = (msg) => /Browser connection was closed/.test(msg);
 const notes = [];
 
 /**
@@ -57,13 +57,10 @@ async function runWebKit(engine) {
     const i = all.length - 1;
     const rec = all[i];
     if (!rec || !rec.errors.some(isCrash)) return status;
-    const crashed = new Set(rec.errors.map((e) => /Failed to run the test (\S+?)\.?(:|$)/.exec(e)?.[1]).filter(Boolean).map((f) => path.relative(root, f)));
-    const finished = (m) => m.project === engine && (m.state === 'passed' || m.state === 'failed') && !crashed.has(m.file);
-    const done = new Set(rec.modules.filter(finished).map((m) => m.file));
-    const files = pending.filter((f) => !done.has(f));
+    const { crashed, rerun: files, record } = afterCrash(rec, engine, pending, root);
     pending = files;
-    amended.set(i, { modules: rec.modules.filter((m) => m.project !== engine || done.has(m.file)), errors: rec.errors.filter((e) => !isCrash(e) && !/Failed to run the test/.test(e)) });
-    const note = `${engine}: the browser crashed (engine note 6) in ${[...crashed].join(', ') || 'an unknown file'}; ${files.length} unfinished files re-run in a new browser`;
+    amended.set(i, record);
+    const note = `${engine}: the browser crashed (engine note 6) in ${crashed.join(', ') || 'an unknown file'}; ${files.length} unfinished files re-run in a new browser`;
     console.log(`\n${note}`);
     notes.push(note);
     // The earlier status counted the crash; what those runs finished is counted from their records.
@@ -77,8 +74,6 @@ function browserFiles() {
   return readdirSync(path.join(root, 'test/browser')).filter((f) => f.endsWith('.test.ts')).map((f) => `test/browser/${f}`).sort();
 }
 
-/** 'firefox (firefox)', 'firefox-e2e' -> 'firefox'. */
-const groupOf = (project) => project.replace(/ \(.*\)$/, '').replace(/-e2e$/, '');
 
 function tally() {
   const by = {};
