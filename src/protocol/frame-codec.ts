@@ -28,11 +28,6 @@ const utf8Encoder = new TextEncoder();
 // `fatal` so that bytes that are not UTF-8 are an error instead of silently becoming U+FFFD.
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** UTF-8 bytes of a string. */
-export function utf8(text: string): Uint8Array {
-  return utf8Encoder.encode(text);
-}
-
 /** Decodes UTF-8 strictly; throws a TypeError on invalid bytes. */
 export function decodeUtf8Strict(bytes: Uint8Array): string {
   return utf8Decoder.decode(bytes);

@@ -148,8 +148,8 @@ export class FrameDecoder {
       const missing = this.need - this.pendingBytes;
       if (len - pos < missing) {
         if (len > pos) {
-          if (this.assembly) this.assembly.set(pos === 0 ? chunk : chunk.subarray(pos), this.pendingBytes);
-          else this.pending.push(pos === 0 ? chunk : chunk.subarray(pos));
+          if (this.assembly) this.assembly.set(chunk.subarray(pos), this.pendingBytes);
+          else this.pending.push(chunk.subarray(pos));
           this.pendingBytes += len - pos;
           if (!this.assembly && this.pending.length > MAX_PENDING_PIECES) this.assembly = this.gather();
         }

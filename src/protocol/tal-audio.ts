@@ -155,10 +155,10 @@ export function encodeTalAudio(
 
 /**
  * Reads a TALAudio frame: its header over the seed's defaults, validated, and its audio as one
- * Float32Array per channel with samples in [-1, 1) (int16 / 32768, int32 / 2^31).
+ * Float32Array per channel with samples in [-1, 1] (int16 / 32768, int32 / 2^31; a float32 rounds the largest int32 to 1).
  *
- * Handles int16 and int32, any interleaved channel count, payload views at odd byte offsets (they
- * are copied to an aligned buffer first), and a payload that is a whole RIFF/WAVE file: its `data`
+ * Handles int16 and int32, any interleaved channel count, payload views at odd byte offsets (read
+ * through a DataView, not copied), and a payload that is a whole RIFF/WAVE file: its `data`
  * chunk is used, and the returned header's `sampleRate` and `channels` are the WAV's own.
  *
  * Header checks (`bad-header`, offset = `frame.offset`): `audioType` "int16" or "int32";
@@ -200,29 +200,25 @@ export function readTalAudio(frame: Frame): { header: TalAudioHeader; channels: 
   }
   const frames = payload.length / (nch * bytesPer);
   const channels = Array.from({ length: nch }, () => new Float32Array(frames));
-  if (LITTLE_ENDIAN) {
-    // Typed arrays need aligned offsets; a view into a chunk may start anywhere.
-    // (`new Uint8Array(view)` copies; `slice` would not on a Node Buffer.)
-    const aligned = payload.byteOffset % bytesPer === 0 ? payload : new Uint8Array(payload);
+  const inv = 1 / (is32 ? SCALE32 : SCALE16);
+  if (LITTLE_ENDIAN && payload.byteOffset % bytesPer === 0) {
+    // Fast path: a typed array over the payload itself (it needs an aligned offset).
     const ints = is32
-      ? new Int32Array(aligned.buffer, aligned.byteOffset, payload.length / 4)
-      : new Int16Array(aligned.buffer, aligned.byteOffset, payload.length / 2);
-    const inv = 1 / (is32 ? SCALE32 : SCALE16);
-    if (nch === 1) {
-      const out = channels[0]!;
-      for (let i = 0; i < frames; i++) out[i] = ints[i]! * inv;
-    } else {
-      for (let c = 0; c < nch; c++) {
-        const out = channels[c]!;
-        for (let i = 0, p = c; i < frames; i++, p += nch) out[i] = ints[p]! * inv;
-      }
-    }
-  } else {
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+      ? new Int32Array(payload.buffer, payload.byteOffset, payload.length / 4)
+      : new Int16Array(payload.buffer, payload.byteOffset, payload.length / 2);
     for (let c = 0; c < nch; c++) {
       const out = channels[c]!;
-      for (let i = 0, p = c * bytesPer; i < frames; i++, p += nch * bytesPer) {
-        out[i] = is32 ? view.getInt32(p, true) / SCALE32 : view.getInt16(p, true) / SCALE16;
+      for (let i = 0, p = c; i < frames; i++, p += nch) out[i] = ints[p]! * inv;
+    }
+  } else {
+    // A view into a chunk may start at any byte (and a big-endian host must swap): read through a
+    // DataView, without copying the payload.
+    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    const step = nch * bytesPer;
+    for (let c = 0; c < nch; c++) {
+      const out = channels[c]!;
+      for (let i = 0, p = c * bytesPer; i < frames; i++, p += step) {
+        out[i] = (is32 ? view.getInt32(p, true) : view.getInt16(p, true)) * inv;
       }
     }
   }

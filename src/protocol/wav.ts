@@ -24,6 +24,14 @@ const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
+/** What the fmt chunk says (its blockAlign and byte rate are not needed: both follow from these). */
+interface WavFmt {
+  tag: number;
+  channels: number;
+  sampleRate: number;
+  bits: number;
+}
+
 function fourcc(b: Uint8Array, i: number): string {
   return String.fromCharCode(b[i]!, b[i + 1]!, b[i + 2]!, b[i + 3]!);
 }
@@ -33,8 +41,8 @@ export function isRiffWave(b: Uint8Array): boolean {
   return b.length >= 12 && fourcc(b, 0) === 'RIFF' && fourcc(b, 8) === 'WAVE';
 }
 
-function badWav(message: string, offset?: number): TalStreamError {
-  return new TalStreamError('bad-wav', message, offset === undefined ? {} : { offset });
+function badWav(message: string, offset: number): TalStreamError {
+  return new TalStreamError('bad-wav', message, { offset });
 }
 
 /**
@@ -50,7 +58,7 @@ export function readWav(data: Uint8Array | ArrayBuffer): WavAudio {
   if (!isRiffWave(b)) throw badWav('not a RIFF/WAVE file', 0);
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let pos = 12;
-  let fmt: { tag: number; channels: number; sampleRate: number; bits: number; blockAlign: number } | undefined;
+  let fmt: WavFmt | undefined;
   while (pos + 8 <= b.length) {
     const id = fourcc(b, pos);
     const size = view.getUint32(pos + 4, true);
@@ -60,14 +68,13 @@ export function readWav(data: Uint8Array | ArrayBuffer): WavAudio {
       let tag = view.getUint16(body, true);
       const channels = view.getUint16(body + 2, true);
       const sampleRate = view.getUint32(body + 4, true);
-      const blockAlign = view.getUint16(body + 12, true);
       const bits = view.getUint16(body + 14, true);
       if (tag === WAVE_FORMAT_EXTENSIBLE) {
         // The sub-format GUID's first two bytes are the real format tag.
         if (size < 40 || body + 26 > b.length) throw badWav('WAVE_FORMAT_EXTENSIBLE fmt chunk too short', pos);
         tag = view.getUint16(body + 24, true);
       }
-      fmt = { tag, channels, sampleRate, bits, blockAlign };
+      fmt = { tag, channels, sampleRate, bits };
     } else if (id === 'data') {
       if (!fmt) throw badWav('data chunk before fmt chunk', pos);
       return decodeData(b, view, body, Math.min(size, b.length - body), fmt);
@@ -82,7 +89,7 @@ function decodeData(
   view: DataView,
   start: number,
   size: number,
-  fmt: { tag: number; channels: number; sampleRate: number; bits: number; blockAlign: number },
+  fmt: WavFmt,
 ): WavAudio {
   const { tag, channels: nch, sampleRate, bits } = fmt;
   let format: WavFormat;

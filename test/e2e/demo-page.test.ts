@@ -190,12 +190,13 @@ describe(`demo page in ${engine}, driven like a person`, () => {
   });
 
   it('realtime pacing shows the buffer filling, and the interrupt button cuts the answer', async () => {
-    await page.goto(`${server.origin}/demo/?processing=off&pace=realtime&jitter=wifi`);
-    await page.press('#talk');
+    // The question is a WAV file of a steady 440 Hz tone, not the test microphone: its echo has no
+    // holes of its own (WebKit's mock capture device renders silence when it skips under load), so
+    // the sound heard at the output can be held to the position the status reports.
+    await page.goto(`${server.origin}/demo/?pace=realtime&jitter=wifi`);
+    await page.click('h1'); // the gesture that starts the page's audio (see the WAV test above)
     await installDemoTap(page);
-    await pressed();
-    await sleep(2500);
-    await page.release();
+    await page.setInputFile('#wav', path.join(root, 'test/fixtures/fake-mic-440hz.wav'));
     await waitForStatus(page, /^Answering/);
     await page.waitFor(() => /^\d+ ms$/.test(document.getElementById('stat-buffer')!.textContent ?? ''));
     expect(await text(page, '#stat-target')).toMatch(/^\d+ ms$/);
@@ -204,9 +205,9 @@ describe(`demo page in ${engine}, driven like a person`, () => {
     await page.click('#interrupt');
     await waitForStatus(page, /^Interrupted after \d+\.\d s\.$/);
     const after = Number(/after (\d+\.\d) s/.exec(await text(page, '#status'))![1]);
-    // Mid-answer (the answer is the 2.5 s take echoed) ...
+    // Mid-answer (the answer is the 3.0 s file echoed) ...
     expect(after).toBeGreaterThan(0);
-    expect(after).toBeLessThan(2.5);
+    expect(after).toBeLessThan(3);
     // ... and what the status says is what was heard: the sound at the output (samples above
     // 1e-3, however the bursts of a loaded audio thread spread it), to the status's 0.1 s
     // rounding (50 ms) and the fades' edges (10 ms).

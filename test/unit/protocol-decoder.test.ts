@@ -25,6 +25,11 @@ describe('encodeFrame', () => {
     const b = encodeFrame({ a: 1 }, new Uint8Array([9, 8, 7]));
     expect(Array.from(b)).toEqual([18, 0, 0, 0, 7, 0, 0, 0, ...enc('{"a":1}'), 9, 8, 7]);
   });
+  it('writes all four bytes of each length word (a 16 MiB + 64 KiB + 258 B frame)', () => {
+    const payload = new Uint8Array(0x1010102 - 8 - 7);
+    const b = encodeFrame({ a: 1 }, payload);
+    expect(Array.from(b.subarray(0, 8))).toEqual([0x02, 0x01, 0x01, 0x01, 7, 0, 0, 0]);
+  });
   it('allows an empty payload (total = 8 + H)', () => {
     const [f] = decodeChunks([encodeFrame({ sign: 3 })]);
     expect(f!.payload.length).toBe(0);

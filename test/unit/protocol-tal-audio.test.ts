@@ -9,6 +9,7 @@ import {
   talAudioDurationMs,
   writeWav,
   encodeFrame,
+  FrameDecoder,
   type Frame,
 } from '../../src/protocol/index';
 import { caught, concat, decodeChunks, sha256, talwirePy } from './protocol-helpers';
@@ -206,11 +207,65 @@ describe('encodeTalAudio', () => {
   });
 });
 
+describe('readTalAudio at every alignment of the payload', () => {
+  // A payload view into a network chunk starts at any byte. Typed arrays need 2- or 4-byte aligned
+  // offsets; the reader must give the same samples whichever way it reads them.
+  const cases: [string, Record<string, unknown>, Uint8Array, number[][]][] = [
+    ['int16 stereo', { channels: 2 }, le16([16384, -32768, 1, -1, 32767, 0]), [[0.5, 2 ** -15, 32767 / 32768], [-1, -(2 ** -15), 0]]],
+    ['int32 stereo', { audioType: 'int32', bitDepth: 32, channels: 2 }, le32([2 ** 30, -(2 ** 31), 1, -1]), [[0.5, 2 ** -31], [-1, -(2 ** -31)]]],
+    ['int32 mono', { audioType: 'int32', bitDepth: 32 }, le32([-(2 ** 29), 2 ** 31 - 1]), [[-0.25, Math.fround((2 ** 31 - 1) / 2 ** 31)]]],
+    ['int16 3 channels', { channels: 3 }, le16([1, 2, 3, -4, -5, -6]), [[1, -4], [2, -5], [3, -6]].map((c) => c.map((x) => x / 32768))],
+  ];
+  it.each(cases)('%s', (_name, fields, payload, expected) => {
+    const frame = encodeFrame({ ...TAL_AUDIO_DEFAULTS, ...fields }, payload);
+    for (let shift = 0; shift < 4; shift++) {
+      const buf = new Uint8Array(shift + frame.length);
+      buf.set(frame, shift);
+      const f = new FrameDecoder().push(buf.subarray(shift))[0]!;
+      const { channels } = readTalAudio(f);
+      expect(channels.map((c) => Array.from(c))).toEqual(expected);
+    }
+    // the four placements really were four alignments of the payload
+    const offsets = [0, 1, 2, 3].map((shift) => (shift + frame.length - payload.length) % 4);
+    expect(new Set(offsets).size).toBe(4);
+  });
+});
+
+describe('encodeTalAudio fills in what the header leaves out', () => {
+  /** The header JSON and the payload's integers, read back by hand (not by the decoder under test). */
+  const parse = (bytes: Uint8Array) => {
+    const v = new DataView(bytes.buffer, bytes.byteOffset);
+    const h = v.getUint32(4, true);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + h)));
+    const body = new DataView(bytes.buffer, bytes.byteOffset + 8 + h);
+    const ints = [];
+    for (let p = 0; p < body.byteLength; p += header.bitDepth / 8) ints.push(header.bitDepth === 32 ? body.getInt32(p, true) : body.getInt16(p, true));
+    return { audioType: header.audioType, bitDepth: header.bitDepth, channels: header.channels, ints };
+  };
+  it.each([
+    ['nothing, Int16Array', {}, new Int16Array([3, -3]), { audioType: 'int16', bitDepth: 16, channels: 1, ints: [3, -3] }],
+    ['nothing, Int32Array: int32', {}, new Int32Array([65536, -1]), { audioType: 'int32', bitDepth: 32, channels: 1, ints: [65536, -1] }],
+    ['bitDepth 32, Int16Array: int32, x 65536', { bitDepth: 32 }, new Int16Array([1, -2]), { audioType: 'int32', bitDepth: 32, channels: 1, ints: [65536, -131072] }],
+    ['bitDepth 16, Int32Array: int16, rounded', { bitDepth: 16 }, new Int32Array([65536, 98304, -(2 ** 31)]), { audioType: 'int16', bitDepth: 16, channels: 1, ints: [1, 2, -32768] }],
+    ['audioType int32, Int16Array: bitDepth 32', { audioType: 'int32' }, new Int16Array([2]), { audioType: 'int32', bitDepth: 32, channels: 1, ints: [131072] }],
+    ['audioType int16, Int32Array: bitDepth 16', { audioType: 'int16' }, new Int32Array([-65536]), { audioType: 'int16', bitDepth: 16, channels: 1, ints: [-1] }],
+    ['per-channel floats: channels from the arrays', {}, [new Float32Array([0.5]), new Float32Array([-0.5]), new Float32Array([1])], { audioType: 'int16', bitDepth: 16, channels: 3, ints: [16384, -16384, 32767] }],
+    ['per-channel floats, int32', { audioType: 'int32' }, [new Float32Array([0.5, -1]), new Float32Array([-0.25, 1])], { audioType: 'int32', bitDepth: 32, channels: 2, ints: [2 ** 30, -(2 ** 29), -(2 ** 31), 2 ** 31 - 1] }],
+  ] as [string, object, Int16Array | Int32Array | Float32Array[], object][])('%s', (_name, header, samples, expected) => {
+    expect(parse(encodeTalAudio(header, samples))).toEqual(expected);
+  });
+});
+
 describe('talAudioDurationMs', () => {
   it('computes ms from bytes, type, channels and rate', () => {
     expect(talAudioDurationMs({ ...TAL_AUDIO_DEFAULTS }, 640)).toBe(20);
     expect(talAudioDurationMs({ ...TAL_AUDIO_DEFAULTS, sampleRate: 24000 }, 960)).toBe(20);
     expect(talAudioDurationMs({ ...TAL_AUDIO_DEFAULTS, audioType: 'int32', bitDepth: 32, channels: 2, sampleRate: 48000 }, 7680)).toBe(20);
+  });
+  it('an audioType it does not know: the sample size from bitDepth, else NaN', () => {
+    expect(talAudioDurationMs({ ...TAL_AUDIO_DEFAULTS, audioType: 'float32' as 'int16', bitDepth: 32, sampleRate: 1000 }, 400)).toBe(100);
+    expect(talAudioDurationMs({ ...TAL_AUDIO_DEFAULTS, audioType: 'int8' as 'int16', bitDepth: 8 as 16, channels: 2, sampleRate: 8000 }, 160)).toBe(10);
+    expect(talAudioDurationMs({ ...TAL_AUDIO_DEFAULTS, audioType: 'x' as 'int16', bitDepth: 'x' as unknown as 16 }, 640)).toBeNaN();
   });
 });
 
