@@ -27,31 +27,11 @@ import { parseMemory, resolveStore } from './jitter-memory';
 import { PlayoutEventQueue } from './playout-events';
 import { RatePolicy, RATE_BANDS, rateBand } from './rate-policy';
 import { ReplyQueue, type PushResult } from './reply-queue';
-import type { JitterMemory, JitterOptions, JitterStore, PlayedPosition, PlayerStats, PlayoutEventRecord, PlayoutFrame, ResamplerFactory } from './types';
+import { GainEnvelope } from './gain-envelope';
+import type { JitterMemory, JitterStore, PlayedPosition, PlayerStats, PlayoutCoreOptions, PlayoutEventRecord, PlayoutFrame, ResamplerFactory } from './types';
 
 export { validateFrame };
-
-/** Options of a {@link PlayoutCore}. */
-export interface PlayoutCoreOptions {
-  /** Output sample rate in Hz (the AudioContext's rate). */
-  sampleRate: number;
-  /** Output channels, 1 or 2. Default 1. */
-  channels?: 1 | 2;
-  /** Jitter buffer policy and tuning. */
-  jitter?: JitterOptions;
-  /** Length of start/resume/underrun fades in ms. Default 5. */
-  fadeMs?: number;
-  /** Length of the interrupt fade-out in ms (at most 10). Default 8. */
-  interruptFadeMs?: number;
-  /** Makes a one-channel resampler; default talstream's `Resampler` (windowed sinc). */
-  createResampler?: ResamplerFactory;
-  /** Most audio queued over all replies, in ms; frames beyond it are refused. Default 600000 (10 min). */
-  maxQueuedMs?: number;
-  /** Initial volume (linear gain). Default 1. */
-  volume?: number;
-  /** What a previous visit learned (the worklet gets it from the Player's `jitter.persist`). */
-  memory?: JitterMemory | null;
-}
+export type { PlayoutCoreOptions };
 
 /** What happened to a pushed frame. */
 export type PlayoutPushResult = PushResult | 'closed' | 'overflow';
@@ -99,11 +79,7 @@ export class PlayoutCore {
   private maxSeenId = 0;
   /** The reply whose arrivals the delay manager is recording (0: none); overlapping replies are not recorded. */
   private recordingId = 0;
-  private gain = 0;
-  private gainTarget = 0;
-  private gainStep = 0;
-  private vol: number;
-  private volTarget: number;
+  private readonly env: GainEnvelope;
   private playedSamples = 0;
   private underrunSamples = 0;
   private underrunCount = 0;
@@ -131,16 +107,15 @@ export class PlayoutCore {
     this.interruptFadeLen = Math.max(1, Math.round((Math.min(10, options.interruptFadeMs ?? 8) * rate) / 1000));
     this.createResampler = options.createResampler ?? ((from, to) => new Resampler(from, to));
     this.maxQueued = ((options.maxQueuedMs ?? 600000) * rate) / 1000;
-    this.vol = this.volTarget = options.volume ?? 1;
+    this.env = new GainEnvelope(this.fadeLen, options.volume ?? 1);
   }
 
   /** Linear output gain; changes glide over the fade length (no click). */
   get volume(): number {
-    return this.volTarget;
+    return this.env.volume;
   }
   set volume(v: number) {
-    if (!(v >= 0 && Number.isFinite(v))) throw new TalStreamError('bad-argument', `volume must be a finite number >= 0, got ${v}`);
-    this.volTarget = v;
+    this.env.volume = v;
   }
 
   /** Opens reply `replyId` (ids increase over a session). Returns false for an id already used. */
@@ -202,7 +177,7 @@ export class PlayoutCore {
       const r = this.replies[k]!;
       if (r.interruptLeft >= 0) continue;
       this.learnFrom(r);
-      const fading = k === 0 && r.phase === 'playing' && this.gain > 0 ? Math.min(this.interruptFadeLen, this.runway(r)) : 0;
+      const fading = k === 0 && r.phase === 'playing' && this.env.audible ? Math.min(this.interruptFadeLen, this.runway(r)) : 0;
       if (k === 0) {
         // The fade plays at rate 1 (see play), so the scaler knows now which source sample its
         // last output sample will be.
@@ -216,8 +191,7 @@ export class PlayoutCore {
       if (fading > 0) {
         r.interruptLeft = fading;
         r.dryFade = false;
-        this.gainTarget = 0;
-        this.gainStep = this.gain / fading;
+        this.env.fadeOut(fading);
       } else {
         r.q.clear();
         this.finish(k, 0, true);
@@ -259,15 +233,12 @@ export class PlayoutCore {
         this.events.push(r.phase === 'buffering' ? 'audio-start' : 'resume', r.q.id, i);
         r.phase = 'playing';
         r.dryFade = false;
-        this.gain = 0;
-        this.gainTarget = 1;
-        this.gainStep = 1 / this.fadeLen;
+        this.env.start();
       }
       // More audio came while fading out towards a dry buffer: fade back in.
       if (r.dryFade && this.runway(r) > this.fadeLen) {
         r.dryFade = false;
-        this.gainTarget = 1;
-        this.gainStep = 1 / this.fadeLen;
+        this.env.fadeIn();
       }
       i = this.play(r, outputs, i, n, nowMs + (i * 1000) / this.sampleRate);
       if (r.interruptLeft === 0) {
@@ -284,7 +255,7 @@ export class PlayoutCore {
         r.dryFade = false;
         r.underruns++;
         this.underrunCount++;
-        this.gain = 0;
+        this.env.mute();
         this.delay.underrun();
         this.events.push('underrun', r.q.id, i);
       }
@@ -310,25 +281,14 @@ export class PlayoutCore {
     m = ts0.render(this.scratch[0]!, 0, m, rate);
     for (let c = 1; c < this.channels; c++) this.ts[c]!.render(this.scratch[c]!, 0, m, rate);
     const nOut = outputs.length;
-    const volStep = 1 / this.fadeLen;
     for (let j = 0; j < m; j++) {
       if (!r.dryFade && r.interruptLeft < 0 && left <= this.fadeLen) {
         // About to run dry (or the reply's last ms): fade out over what is left, reaching 0 at its
         // last sample. Audio arriving meanwhile cancels the fade (see render).
         r.dryFade = true;
-        this.gainTarget = 0;
-        this.gainStep = this.gain / left;
+        this.env.fadeOut(left);
       }
-      const g = this.gain;
-      if (g < this.gainTarget) this.gain = Math.min(this.gainTarget, g + this.gainStep);
-      else if (g > this.gainTarget) {
-        // Snap the rounding residue so a fade really ends at 0.
-        const next = g - this.gainStep;
-        this.gain = next - this.gainTarget < 1e-9 ? this.gainTarget : next;
-      }
-      const v = this.vol;
-      if (v !== this.volTarget) this.vol = v < this.volTarget ? Math.min(this.volTarget, v + volStep) : Math.max(this.volTarget, v - volStep);
-      const k = this.gain * this.vol;
+      const k = this.env.next();
       for (let c = 0; c < nOut; c++) outputs[c]![i] = this.scratch[c < this.channels ? c : this.channels - 1]![j]! * k;
       left--;
       if (r.interruptLeft > 0) r.interruptLeft--;
@@ -379,10 +339,7 @@ export class PlayoutCore {
     const heard = this.heard(r);
     r.q.positionAt(heard, this.pos);
     this.events.push('ended', r.q.id, atSample, this.pos.order, this.pos.sampleOffset, (heard * 1000) / this.sampleRate, r.underruns, interrupted, r.minRate, r.maxRate);
-    if (index === 0) {
-      this.gain = 0;
-      this.gainTarget = 0;
-    }
+    if (index === 0) this.env.mute();
     // What the scalers still hold of it is dropped with it (they are reset when a reply starts).
     if (this.tsOwner === r.q.id) this.tsOwner = 0;
   }
@@ -421,8 +378,6 @@ export class PlayoutCore {
   private runway(r: ReplyState): number {
     return r.q.queued + (this.tsOwner === r.q.id ? this.ts[0]!.runway : 0);
   }
-
-
 
   private find(replyId: number): ReplyState | undefined {
     for (const r of this.replies) if (r.q.id === replyId) return r;

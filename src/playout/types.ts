@@ -178,3 +178,25 @@ export interface PlayoutEventRecord {
   minRate: number;
   maxRate: number;
 }
+
+/** Options of a {@link PlayoutCore}. */
+export interface PlayoutCoreOptions {
+  /** Output sample rate in Hz (the AudioContext's rate). */
+  sampleRate: number;
+  /** Output channels, 1 or 2. Default 1. */
+  channels?: 1 | 2;
+  /** Jitter buffer policy and tuning. */
+  jitter?: JitterOptions;
+  /** Length of start/resume/underrun fades in ms. Default 5. */
+  fadeMs?: number;
+  /** Length of the interrupt fade-out in ms (at most 10). Default 8. */
+  interruptFadeMs?: number;
+  /** Makes a one-channel resampler; default talstream's `Resampler` (windowed sinc). */
+  createResampler?: ResamplerFactory;
+  /** Most audio queued over all replies, in ms; frames beyond it are refused. Default 600000 (10 min). */
+  maxQueuedMs?: number;
+  /** Initial volume (linear gain). Default 1. */
+  volume?: number;
+  /** What a previous visit learned (the worklet gets it from the Player's `jitter.persist`). */
+  memory?: JitterMemory | null;
+}
