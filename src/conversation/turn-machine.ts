@@ -27,9 +27,8 @@ export type TurnEvent =
   | { type: 'audio-start'; atMs: number }
   /** The answer is over: played out, failed, or cut. */
   | { type: 'reply-end'; atMs: number }
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'stop' };
+  /** The app paused, resumed or stopped the conversation (a time may come along; only the order counts). */
+  | { type: 'pause' | 'resume' | 'stop'; atMs?: number };
 
 /** What the wiring must do, in order. */
 export type TurnAction =

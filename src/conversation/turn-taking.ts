@@ -5,7 +5,7 @@
  * in samples of the capture, so a test or the benchmark drives it with arrays of verdicts.
  */
 import { BargeInDetector, type BargeInOptions } from '../dsp/near-end-detector';
-import { TurnMachine, type TurnEvent, type TurnMachineOptions, type TurnStep } from './turn-machine';
+import { TurnMachine, type TurnMachineOptions, type TurnStep } from './turn-machine';
 
 /** A chunk's verdict: the user's voice, echo of the answer (or its residue), or neither. */
 export type SpeechVerdict = 'speech' | 'echo' | 'silence';
@@ -77,7 +77,8 @@ export class TurnTaking {
       this.silence += n;
       if (this.machine.state === 'user-speaking' && this.silence >= this.hangover) steps.push(this.machine.feed({ type: 'turn-end', atMs: this.nowMs }));
     }
-    return steps.filter((s) => s.actions.length > 0 || s.state !== s.previous);
+    // Only the changes: speech and turn-end act only where they change the state.
+    return steps.filter((s) => s.state !== s.previous);
   }
 
   /**
@@ -87,7 +88,6 @@ export class TurnTaking {
   event(type: 'audio-start' | 'reply-end' | 'turn-end' | 'pause' | 'resume' | 'stop'): TurnStep {
     // (No hangover to restart after a turn ended from outside: the next turn starts with speech,
     // which restarts it.)
-    const ev: TurnEvent = type === 'pause' || type === 'resume' || type === 'stop' ? { type } : { type, atMs: this.nowMs };
-    return this.machine.feed(ev);
+    return this.machine.feed({ type, atMs: this.nowMs });
   }
 }
