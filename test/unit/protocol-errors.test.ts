@@ -216,6 +216,7 @@ describe('WAV files: bad-wav at the place in the file, bad-argument when writing
     ['no data chunk', riff(chunk('fmt ', fmt(1, 1, 8000, 16)), chunk('LIST', new Uint8Array(2))), 46, 'no data chunk'],
     ['8-bit PCM', riff(chunk('fmt ', fmt(1, 1, 8000, 8)), data), 12, 'unsupported WAV sample format (tag 1, 8 bits)'],
     ['16-bit float', riff(chunk('fmt ', fmt(3, 1, 8000, 16)), data), 12, 'unsupported WAV sample format (tag 3, 16 bits)'],
+    ['24-bit float', riff(chunk('fmt ', fmt(3, 1, 8000, 24)), data), 12, 'unsupported WAV sample format (tag 3, 24 bits)'],
     ['64-bit float', riff(chunk('fmt ', fmt(3, 1, 8000, 64)), data), 12, 'unsupported WAV sample format (tag 3, 64 bits)'],
     ['A-law (tag 6)', riff(chunk('fmt ', fmt(6, 1, 8000, 32)), data), 12, 'unsupported WAV sample format (tag 6, 32 bits)'],
     ['no channels', riff(chunk('fmt ', fmt(1, 0, 8000, 16)), data), 12, 'unsupported channel count 0'],

@@ -250,6 +250,7 @@ describe('encodeTalAudio fills in what the header leaves out', () => {
     ['audioType int32, Int16Array: bitDepth 32', { audioType: 'int32' }, new Int16Array([2]), { audioType: 'int32', bitDepth: 32, channels: 1, ints: [131072] }],
     ['audioType int16, Int32Array: bitDepth 16', { audioType: 'int16' }, new Int32Array([-65536]), { audioType: 'int16', bitDepth: 16, channels: 1, ints: [-1] }],
     ['per-channel floats: channels from the arrays', {}, [new Float32Array([0.5]), new Float32Array([-0.5]), new Float32Array([1])], { audioType: 'int16', bitDepth: 16, channels: 3, ints: [16384, -16384, 32767] }],
+    ['per-channel floats, channels stated and agreeing', { channels: 2 }, [new Float32Array([0.25]), new Float32Array([-0.25])], { audioType: 'int16', bitDepth: 16, channels: 2, ints: [8192, -8192] }],
     ['per-channel floats, int32', { audioType: 'int32' }, [new Float32Array([0.5, -1]), new Float32Array([-0.25, 1])], { audioType: 'int32', bitDepth: 32, channels: 2, ints: [2 ** 30, -(2 ** 29), -(2 ** 31), 2 ** 31 - 1] }],
   ] as [string, object, Int16Array | Int32Array | Float32Array[], object][])('%s', (_name, header, samples, expected) => {
     expect(parse(encodeTalAudio(header, samples))).toEqual(expected);
