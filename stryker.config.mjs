@@ -18,4 +18,7 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
+  // The instrumented DSP areas need more than the default 5 minutes for the first, coverage-measuring
+  // run of their tests (the dsp area's timed out at 5 on 2 cores).
+  dryRunTimeoutMinutes: 60,
 };
