@@ -6,6 +6,7 @@ import { TalStreamError } from '../../src/errors';
 import { validateFrame } from '../../src/playout/frame-check';
 import { FrameRing } from '../../src/playout/frame-ring';
 import { parseMemory, resolveStore } from '../../src/playout/jitter-memory';
+import { PlayoutEventQueue, newEventRecord } from '../../src/playout/playout-events';
 import type { JitterMemory, PlayoutFrame } from '../../src/playout/types';
 
 const frame = (over: Partial<PlayoutFrame> = {}): PlayoutFrame => ({ channels: [new Float32Array(4)], sampleRate: 24000, order: 1, ...over });
@@ -125,5 +126,33 @@ describe('FrameRing sizes', () => {
     const tooSmall = new SharedArrayBuffer(bytes);
     new Int32Array(tooSmall)[2] = 63;
     for (const b of [tooBig, tooSmall]) expect(() => new FrameRing(b)).toThrow(new RangeError('FrameRing: not a ring buffer'));
+  });
+});
+
+describe('PlayoutEventQueue', () => {
+  it('first in, first out, with the defaults of an event that has no position; a new record is blank', () => {
+    const q = new PlayoutEventQueue();
+    q.push('audio-start', 7, 128);
+    q.push('ended', 7, 5, 3, 240, 62.5, 2, true, 0.9, 1.1);
+    const out = newEventRecord();
+    expect(out).toEqual({ type: 'audio-start', replyId: 0, atSample: 0, order: 0, sampleOffset: 0, playedMs: 0, underruns: 0, interrupted: false, minRate: 1, maxRate: 1 });
+    expect([q.length, q.next(out)]).toEqual([2, true]);
+    expect(out).toEqual({ type: 'audio-start', replyId: 7, atSample: 128, order: 0, sampleOffset: 0, playedMs: 0, underruns: 0, interrupted: false, minRate: 1, maxRate: 1 });
+    expect(q.next(out)).toBe(true);
+    expect(out).toEqual({ type: 'ended', replyId: 7, atSample: 5, order: 3, sampleOffset: 240, playedMs: 62.5, underruns: 2, interrupted: true, minRate: 0.9, maxRate: 1.1 });
+    expect([q.next(out), q.length]).toEqual([false, 0]);
+  });
+
+  it('holds 64 events; more before a poll are dropped and counted, the oldest kept; it wraps round', () => {
+    const q = new PlayoutEventQueue();
+    for (let k = 0; k < 67; k++) q.push('underrun', k, k);
+    expect([q.length, q.dropped]).toEqual([64, 3]);
+    const out = newEventRecord();
+    const ids: number[] = [];
+    for (let k = 0; k < 10; k++) q.next(out), ids.push(out.replyId);
+    for (let k = 100; k < 110; k++) q.push('resume', k, 0);
+    while (q.next(out)) ids.push(out.replyId);
+    expect(ids).toEqual([...Array.from({ length: 64 }, (_, k) => k), ...Array.from({ length: 10 }, (_, k) => 100 + k)]);
+    expect(q.dropped).toBe(3);
   });
 });
