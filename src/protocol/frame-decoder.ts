@@ -148,8 +148,10 @@ export class FrameDecoder {
       const missing = this.need - this.pendingBytes;
       if (len - pos < missing) {
         if (len > pos) {
-          if (this.assembly) this.assembly.set(chunk.subarray(pos), this.pendingBytes);
-          else this.pending.push(chunk.subarray(pos));
+          // The whole chunk when nothing of it was used: no view to make on push()'s common path.
+          const rest = pos === 0 ? chunk : chunk.subarray(pos);
+          if (this.assembly) this.assembly.set(rest, this.pendingBytes);
+          else this.pending.push(rest);
           this.pendingBytes += len - pos;
           if (!this.assembly && this.pending.length > MAX_PENDING_PIECES) this.assembly = this.gather();
         }
