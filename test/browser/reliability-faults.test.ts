@@ -257,13 +257,16 @@ describe('the microphone track ends mid-take', () => {
     const id = nextId();
     const reply = env.client.ask(take, { url: url(id, 'frames=5') });
     const rec = recordEvents(reply);
-    // Audio time, as the take counts it (a loaded WebKit runs its audio in bursts, engine note 5).
-    await audioSleep(env.ctx, 500);
+    // Time as the take counts it: its worklet may start late on a loaded machine, and a loaded
+    // WebKit runs its audio in bursts (engine note 5), so neither wall nor context time will do.
+    await until(() => take.durationMs >= 500, 5000, '500 ms recorded');
     const track = mic.mediaStream.getAudioTracks()[0]!;
     track.stop();
     track.dispatchEvent(new Event('ended'));
     await until(() => events.length === 2, 3000, 'ended + fallback');
-    await audioSleep(env.ctx, 600);
+    // The take goes on: 600 ms more audio arrives after the fallback (a stalled take times out here).
+    const atFallback = take.durationMs;
+    await until(() => take.durationMs >= atFallback + 600, 5000, '600 ms recorded after the fallback');
     const result = await take.stop();
     const { summary, error } = await within(rec.settled, 5000, 'the reply');
     expect(error).toBeNull();
