@@ -19,6 +19,9 @@ import { afterCrash, groupOf, isCrash } from './support/crash-rerun.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const extra = process.argv.slice(2);
+/** Browser test files named on the command line (a crash re-runs only those, not every file). */
+const namedFiles = extra.filter((a) => /^test\/browser\/.*\.test\.ts$/.test(a));
+const flags = extra.filter((a) => !namedFiles.includes(a));
 const want = (process.env.TALSTREAM_ENGINES ?? ENGINES.join(',')).split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
 for (const e of want) if (!ENGINES.includes(e)) throw new Error(`TALSTREAM_ENGINES: unknown engine ${e} (${ENGINES.join(', ')})`);
 
@@ -26,9 +29,9 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'talstream-tests-'));
 const countsFile = path.join(tmp, 'counts.jsonl');
 const vitest = path.join(root, 'node_modules/vitest/vitest.mjs');
 
-function run(projects, files = []) {
+function run(projects, files = namedFiles) {
   const args = [vitest, 'run', '--config', 'test/vitest.config.ts', ...projects.flatMap((p) => ['--project', p]),
-    '--reporter=default', '--reporter=./test/support/count-reporter.mjs', ...extra, ...files];
+    '--reporter=default', '--reporter=./test/support/count-reporter.mjs', ...flags, ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TALSTREAM_COUNTS: countsFile } });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
@@ -51,7 +54,7 @@ const notes = [];
  */
 async function runWebKit(engine) {
   let status = await run([engine, `${engine}-e2e`]);
-  let pending = browserFiles();
+  let pending = namedFiles.length ? namedFiles : browserFiles();
   for (let attempt = 0; attempt < 2; attempt++) {
     const all = records();
     const i = all.length - 1;
@@ -128,7 +131,7 @@ for (const group of groups) {
   passed += t.passed; failed += t.failed;
   if (t.skipped) failed += t.skipped; // a skipped test hides a result: it counts against the run
   if (t.passed === 0 && status === 0) status = 1; // an engine that ran nothing did not pass
-  console.log(`${group}: ${t.passed} passed, ${t.failed + t.skipped} failed`);
+  console.log(`${group}: ${t.passed} passed, ${t.failed + t.skipped} failed${t.skipped ? ` (${t.skipped} of them skipped)` : ''}`);
 }
 console.log(`tests: ${passed} passed, ${failed} failed`);
 if (failed > 0 && status === 0) status = 1;

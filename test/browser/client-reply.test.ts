@@ -8,7 +8,7 @@ import { decodeFrames } from '../../src/protocol/frame-decoder';
 import { readTalAudio } from '../../src/protocol/tal-audio';
 import type { ReplyEvent } from '../../src/types';
 import { audioSleep } from './capture-helpers';
-import { soundMs, tapRecorder, until } from './reliability-helpers';
+import { faultOrigin, soundMs, tapRecorder, until } from './reliability-helpers';
 
 const clients: TalStreamClient[] = [];
 afterEach(async () => {
@@ -157,7 +157,11 @@ describe('client.ask against a streaming server, with the real Player', () => {
   it('interrupt() mid-reply fades out, resolves where it was cut, and the next ask plays', async () => {
     const ctx = new AudioContext();
     const tap = await tapRecorder(ctx);
-    const c = client({ audioContext: ctx, destination: tap.node, url: `${inject('replyOrigin')}/vector/tal-reply-stream.bin?chunk=1156&pace=20` });
+    // A 2 s reply (100 frames of 20 ms, the fault server's 440 Hz sine at 0.5, 24 kHz) sent at once:
+    // the cut lands mid-reply and mid-sound however late a loaded host delivers it. (The 200 ms
+    // golden vector paced in real time did not: a main thread stalled past its end, or an
+    // underrun just before the cut, left nothing to fade in WebKit under CI load.)
+    const c = client({ audioContext: ctx, destination: tap.node, url: `${faultOrigin()}/reply?frames=100` });
     await c.unlock();
     const t0 = ctx.currentTime;
     const first = c.ask(null, { question: 'q' });
@@ -166,7 +170,7 @@ describe('client.ask against a streaming server, with the real Player', () => {
     const position = await first.interrupt();
     // Mid-reply: after the first frame's start, before the last frame's end.
     expect(position!.playedMs).toBeGreaterThan(0);
-    expect(position!.playedMs).toBeLessThan(200);
+    expect(position!.playedMs).toBeLessThan(2000);
     // playedMs counts the output samples (at the context's rate), order/sampleOffset the reply's:
     // the same point to within one output sample.
     expect(Math.abs(position!.playedMs - ((position!.order - 1) * 20 + (position!.sampleOffset * 1000) / 24000))).toBeLessThan(1000 / ctx.sampleRate);
@@ -174,7 +178,8 @@ describe('client.ask against a streaming server, with the real Player', () => {
     expect(summary).toMatchObject({ interrupted: true, position });
     // What the tap heard: as much sound as the position says (within the fades' edges), and it
     // fades out: over its last 2 ms (the 8 ms fade's last quarter) the level is under a quarter of
-    // the 0.5 tones, where the 10 ms before the fade had them whole.
+    // the 0.5 sine (plus a few samples' slack: the last sample over 1e-3 may sit just before a
+    // zero crossing), where the 10 ms before the fade reach its peak.
     const end = ctx.currentTime + 0.1;
     await until(() => (tap.blocks.at(-1)?.t ?? -1) >= end, 3000, 'the tap past the cut');
     const heard = tap.samples(t0, end);
@@ -185,9 +190,9 @@ describe('client.ask against a streaming server, with the real Player', () => {
     const peak = (from: number, to: number) => heard.subarray(from, to).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(peak(last - ms(2), last + 1)).toBeLessThan(0.125 + 0.01);
     expect(peak(last - ms(18), last - ms(8))).toBeGreaterThan(0.45);
-    const second = c.ask(null, { question: 'again' });
+    const second = c.ask(null, { question: 'again', url: `${faultOrigin()}/reply?frames=10` });
     const s2 = await second.done;
-    expect(s2).toMatchObject({ frames: 11, interrupted: false });
+    expect(s2).toMatchObject({ frames: 10, interrupted: false });
     expect(s2.playedMs).toBeCloseTo(200, 0);
     await ctx.close();
   });
