@@ -12,14 +12,17 @@ class ReplyRecord {
   readonly ms = new Float32Array(MAX_RECORDED_FRAMES);
   count = 0;
   audioMs = 0;
-  /** True once the reply ended and may be learned from. */
-  finished = false;
 }
 
 export class DelayHistory {
   private readonly records: ReplyRecord[] = [];
-  /** Slot the next reply is recorded into: the oldest one once the ring is full. */
+  /** Slot the next finished reply goes into: the oldest one once the ring is full. */
   private head = 0;
+  /**
+   * The reply being recorded is written apart from the ring and swapped in by end(): a reply
+   * that is dropped (under two frames, or never ended) must not cost the oldest one kept.
+   */
+  private spare: ReplyRecord | null = null;
   private current: ReplyRecord | null = null;
   private t0 = 0;
 
@@ -27,25 +30,21 @@ export class DelayHistory {
 
   /** Number of finished replies held. */
   get replies(): number {
-    let n = 0;
-    for (let i = 0; i < this.records.length; i++) if (this.records[i]!.finished) n++;
-    return n;
+    return this.records.length;
   }
 
   /** Minutes of audio over the finished replies held. */
   get minutes(): number {
     let ms = 0;
-    for (let i = 0; i < this.records.length; i++) if (this.records[i]!.finished) ms += this.records[i]!.audioMs;
+    for (let i = 0; i < this.records.length; i++) ms += this.records[i]!.audioMs;
     return ms / 60000;
   }
 
-  /** Starts recording a reply into the oldest slot; its first arrival defines time 0. */
+  /** Starts recording a reply (apart from those held); its first arrival defines time 0. */
   begin(): void {
-    if (!this.records[this.head]) this.records[this.head] = new ReplyRecord();
-    const r = this.records[this.head]!;
+    const r = (this.spare ??= new ReplyRecord());
     r.count = 0;
     r.audioMs = 0;
-    r.finished = false;
     this.current = r;
   }
 
@@ -62,12 +61,17 @@ export class DelayHistory {
     }
   }
 
-  /** Ends the reply being recorded; false when it had fewer than two frames (it teaches nothing and is dropped). */
+  /**
+   * Ends the reply being recorded: it replaces the oldest held once `capacity` are. False when it
+   * had fewer than two frames (it teaches nothing and is dropped; what was held stays).
+   */
   end(): boolean {
     const r = this.current;
     this.current = null;
     if (!r || r.count < 2) return false;
-    r.finished = true;
+    // The slot it replaces becomes the next spare (its arrays reused: no allocation per reply).
+    this.spare = this.records[this.head] ?? null;
+    this.records[this.head] = r;
     this.head = (this.head + 1) % this.capacity;
     return true;
   }
@@ -77,7 +81,7 @@ export class DelayHistory {
     const out: { at: number[]; ms: number[] }[] = [];
     for (let k = 0; k < this.capacity; k++) {
       const r = this.records[(this.head + k) % this.capacity];
-      if (!r?.finished) continue;
+      if (!r) continue;
       const at: number[] = [];
       const ms: number[] = [];
       for (let i = 0; i < r.count; i++) {
@@ -112,7 +116,7 @@ export class DelayHistory {
     let total = 0;
     for (let i = 0; i < this.records.length; i++) {
       const r = this.records[i]!;
-      if (r.finished) total += replay(r.at, r.ms, r.count, depthMs);
+      total += replay(r.at, r.ms, r.count, depthMs);
     }
     return total;
   }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlayoutCore } from '../../src/playout/playout-core';
 import { newEventRecord } from '../../src/playout/playout-events';
-import { RatePolicy } from '../../src/playout/rate-policy';
+import { RATE_BANDS, RatePolicy, rateBand } from '../../src/playout/rate-policy';
 import { simulatePlayout, type PlayoutTrace } from '../../src/playout/simulate-playout';
 import type { JitterMemory, PlayoutEventRecord } from '../../src/playout/types';
 
@@ -39,6 +39,43 @@ describe('RatePolicy', () => {
       expect(q.startFraction).toBe(1);
     }
     expect(new RatePolicy({ minRate: 0.2, maxRate: 3 })).toMatchObject({ minRate: 0.5, maxRate: 1.5 });
+  });
+  it('the baselines ignore timeScale: true (they are fixed by definition)', () => {
+    for (const policy of ['on-arrival' as const, { prebufferMs: 200 }, { fixedStartMs: 300 }]) {
+      const q = new RatePolicy({ policy, timeScale: true });
+      expect(q.enabled).toBe(false);
+      expect(q.rate(0, 0, 400, false)).toBe(1);
+      expect(q.startFraction).toBe(1);
+    }
+  });
+  it('options: startFraction 0.4 by default, clamped to 0..1; rates to 0.5..1 and 1..1.5; slope, band and endLag at least 0', () => {
+    expect(p.startFraction).toBe(0.4);
+    expect(new RatePolicy({ timeScale: true, startFraction: 2 }).startFraction).toBe(1);
+    expect(new RatePolicy({ timeScale: true, startFraction: -1 }).startFraction).toBe(0);
+    expect(new RatePolicy({ timeScale: true, startFraction: 0.7 }).startFraction).toBe(0.7);
+    expect(new RatePolicy({ minRate: 1.2, maxRate: 0.8 })).toMatchObject({ minRate: 1, maxRate: 1 });
+    // slope 0: never leaves 1; band 0: any deficit slows; endLag 0: any lag after the end is fast.
+    expect(new RatePolicy({ timeScale: true, rateSlope: -1 }).rate(0, 0, 400, false)).toBe(1);
+    expect(new RatePolicy({ timeScale: true, rateBand: -1 }).rate(396, 396, 400, false)).toBeCloseTo(1 - 0.5 * 0.01, 12);
+    expect(new RatePolicy({ timeScale: true, endLagMs: -5 }).rate(300, 0.5, 400, true)).toBe(1.1);
+  });
+  it('after the end, a lag of exactly endLagMs is on time', () => {
+    expect(p.rate(300, 20, 400, true)).toBe(1);
+    expect(p.rate(300, 20.001, 400, true)).toBe(1.1);
+  });
+  it('a target under 1 ms counts as 1 ms (no division by zero)', () => {
+    expect(p.rate(0, 0, 0, false)).toBe(0.9);
+    expect(p.rate(1.1, 1.1, 0, false)).toBeCloseTo(1 + 0.5 * (0.1 - 0.05), 12);
+  });
+});
+
+describe('rateBand: the five bands simulatePlayout reports', () => {
+  it('puts each rate in its band, bounds included as RATE_BANDS names them', () => {
+    const cases: [number, string][] = [
+      [0.5, '<0.95'], [0.9, '<0.95'], [0.9499, '<0.95'], [0.95, '0.95-1'], [0.999, '0.95-1'], [1, '1'],
+      [1.001, '1-1.05'], [1.05, '1-1.05'], [1.0501, '>1.05'], [1.5, '>1.05'],
+    ]; // prettier-ignore
+    for (const [rate, band] of cases) expect(RATE_BANDS[rateBand(rate)], String(rate)).toBe(band);
   });
 });
 
