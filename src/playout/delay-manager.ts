@@ -47,7 +47,6 @@ export class DelayManager {
   private gapTotal = 0;
   private learned: number;
   private current: number;
-  private dirty = false;
   /** Replies learned from over the whole session (the history holds only the last few). */
   private sessionReplies = 0;
   /** Next grid index of an incremental relearn; -1 when none is pending. */
@@ -97,7 +96,6 @@ export class DelayManager {
   beginReply(): void {
     // Finish a relearn still in progress (normally done by `step` while the last reply played).
     while (this.pendingIndex >= 0) this.step();
-    if (this.dirty && this.policy === 'adaptive') this.relearn();
     this.current = this.learned;
     this.lastArrival = -1;
     this.history.begin();
@@ -124,7 +122,6 @@ export class DelayManager {
     if (this.history.end()) this.sessionReplies++;
     for (let i = 0; i < GAP_BINS; i++) this.gaps[i]! *= GAP_DECAY;
     this.gapTotal *= GAP_DECAY;
-    this.dirty = true;
     // Relearning replays every candidate depth (a few ms of work): spread it over render quanta.
     if (this.policy === 'adaptive' && this.history.replies > 0) this.pendingIndex = 0;
   }
@@ -140,7 +137,6 @@ export class DelayManager {
     this.pendingIndex = g + 1;
     if (this.pendingIndex === this.grid.length) {
       this.pendingIndex = -1;
-      this.dirty = false;
       this.choose();
     }
   }
@@ -192,9 +188,6 @@ export class DelayManager {
 
   /** Recomputes the learned depth from the history at once (tests; `step` does it in slices). */
   relearn(): void {
-    this.dirty = false;
-    const n = this.history.replies;
-    if (n === 0) return;
     // Underruns at each candidate depth, then smoothed over neighbouring depths (a kernel in the
     // log domain): a stall that just missed a depth is evidence that a slightly longer one happens.
     const grid = this.grid;

@@ -94,5 +94,85 @@ describe('DelayManager', () => {
     const ok = dm.importMemory({ v: 1, replies: 3, history: [], gaps: [[4, 2], [-1, 1], [1000, 1], [2.5, 1], [5, 0], [6, Number.NaN], 'x' as unknown as [number, number], [7, 1]] });
     expect(ok).toBe(true);
     expect(dm.exportMemory()).toEqual({ v: 1, replies: 3, history: [], gaps: [[4, 2], [7, 1]] });
+    // Nor do the skipped entries weigh in the quantile: 3 gaps, want = 3 - max(0.03, 1) = 2,
+    // reached in bin 4 (25 ms); one more gap of weight anywhere above would make it bin 7 (40 ms).
+    expect(dm.gapQuantile()).toBe(25);
+    const neg = new DelayManager();
+    neg.importMemory({ v: 1, replies: 1, history: [], gaps: [[4, 2], [5, -1], [7, 1]] });
+    expect([neg.exportMemory().gaps, neg.gapQuantile()]).toEqual([[[4, 2], [7, 1]], 25]);
+  });
+
+  it('importMemory skips history entries that are not {at: [], ms: []} and loads the rest', () => {
+    const dm = new DelayManager();
+    const good = { at: [0, 20, 40], ms: [20, 20, 20] };
+    const history = [null, { at: [0, 20] }, { ms: [20, 20] }, { at: 'x', ms: [20] }, good] as unknown as JitterMemory['history'];
+    expect(dm.importMemory({ v: 1, replies: 5, history, gaps: [] })).toBe(true);
+    expect(dm.exportMemory().history).toEqual([good]);
+    expect(dm.learnedReplies).toBe(1);
+  });
+
+  it('an empty memory is accepted and teaches nothing: the target stays initialTargetMs', () => {
+    const dm = new DelayManager();
+    expect(dm.importMemory({ v: 1, replies: 0, history: [], gaps: [] })).toBe(true);
+    expect(dm.targetMs).toBe(150);
+  });
+
+  it('a gap longer than the histogram (5 s) counts in its last bin', () => {
+    const dm = new DelayManager();
+    dm.beginReply();
+    dm.arrival(0, 20);
+    dm.arrival(20, 20);
+    dm.arrival(10020, 20);
+    expect(dm.exportMemory().gaps).toEqual([[4, 1], [999, 1]]);
+  });
+});
+
+/** One minute of paced 20 ms frames (3000) with a 200 ms stall at 30 s: the frames sent during it
+ * arrive together at 30.2 s. Replayed, a depth under ~200 ms runs dry once; a deeper one never. */
+function stalledMinute(dm: DelayManager): void {
+  dm.beginReply();
+  for (let k = 0; k < 3000; k++) {
+    const sent = k * 20;
+    dm.arrival(sent >= 30000 && sent < 30200 ? 30200 : sent, 20);
+  }
+  dm.endReply();
+  dm.beginReply(); // finishes the relearn
+}
+
+describe('DelayManager: what an underrun is worth', () => {
+  it('underrunCostMs 150 (stop-and-wait): one underrun per minute is cheaper than 200 ms more depth', () => {
+    // Scores: depth 21.6 (the grid's second, 20 x 1.08) -> 21.6 + 150 x 1/min = 171.6; any depth
+    // covering the stall >= 200. (The first, 20 ms, is one frame: it runs dry as each next frame
+    // arrives, which replay counts.) Chosen 21.6, widened by 1 + 0.5/1 -> 32.4 (over the gap
+    // floor, 25: 2989 of the 2999 gaps are 20 ms).
+    for (const o of [{}, { timeScale: true, underrunCostMs: 150 }]) {
+      const dm = new DelayManager(o);
+      stalledMinute(dm);
+      expect(dm.targetMs).toBeCloseTo(20 * 1.08 * 1.5, 9);
+    }
+  });
+
+  it('with timeScale the default cost is 300: covering the stall is cheaper, the target is at least 1.5 x 200 ms', () => {
+    // Scores: depth 20 -> 20 + 300 = 320; the shallowest depth covering the 200 ms stall costs its
+    // depth alone, under 300; widened by 1.5.
+    for (const o of [{ timeScale: true }, { underrunCostMs: 300 }]) {
+      const dm = new DelayManager(o);
+      stalledMinute(dm);
+      expect(dm.targetMs).toBeGreaterThanOrEqual(300);
+      expect(dm.targetMs).toBeLessThan(1.5 * 300);
+    }
+  });
+
+  it('smoothing 1 counts a neighbour\'s underruns at a third: the depth chosen is one grid step (x1.08) deeper', () => {
+    const plain = new DelayManager({ underrunCostMs: 1000 });
+    const smooth = new DelayManager({ underrunCostMs: 1000, smoothing: 1 });
+    stalledMinute(plain);
+    stalledMinute(smooth);
+    expect(plain.targetMs).toBeGreaterThanOrEqual(300);
+    expect(smooth.targetMs / plain.targetMs).toBeCloseTo(1.08, 9);
+    // Negative smoothing is none.
+    const neg = new DelayManager({ underrunCostMs: 1000, smoothing: -2 });
+    stalledMinute(neg);
+    expect(neg.targetMs).toBe(plain.targetMs);
   });
 });
