@@ -25,7 +25,7 @@ export type NearEndVerdict = 'speech' | 'echo' | 'silence';
 
 /** The knobs of barge-in detection; every field optional, defaults below. */
 export interface BargeInOptions {
-  /** Speech needed, from the first speech frame of a run (short gaps included), before a barge-in, ms. Default 120. */
+  /** Speech needed, from the first speech frame of a run (short gaps included), before a barge-in, ms. Default 100. */
   minSpeechMs?: number;
   /** Longest run of non-speech frames tolerated inside one speech run, ms. Default 40. */
   maxGapMs?: number;
@@ -59,7 +59,7 @@ type Resolved = Required<BargeInOptions>;
 
 /** Per option: default, smallest and largest value. */
 const SPEC: Record<keyof Resolved, [number, number, number]> = {
-  minSpeechMs: [120, 0, 5000], maxGapMs: [40, 0, 1000], marginDb: [8, 0, 40],
+  minSpeechMs: [100, 0, 5000], maxGapMs: [40, 0, 1000], marginDb: [8, 0, 40],
   snrDb: [9, 0, 40], minLevelDb: [-70, -120, 0], frameMs: [10, 1, 100],
   echoWindowMs: [600, 0, 5000], priorGainDb: [6, -60, 20], rearmMs: [300, 0, 10000],
 }; // prettier-ignore

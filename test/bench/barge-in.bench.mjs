@@ -10,7 +10,7 @@ import { loadTs } from './load-ts.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const t0 = performance.now();
-const { EchoCanceller, NearEndDetector, BargeInDetector, RealFft, readWav, VoiceGate } = await loadTs([
+const { EchoCanceller, NearEndDetector, BargeInDetector, RealFft, readWav, VoiceGate, resolveBargeInOptions } = await loadTs([
   'src/dsp/echo-canceller.ts',
   'src/dsp/near-end-detector.ts',
   'src/dsp/fft.ts',
@@ -27,11 +27,14 @@ const WARMUP_S = 6; // assistant speech before the first cut-in of a barge-in se
 const TRIALS = 8; // cut-ins per (delay, echo level, user level)
 const NOISE_DBFS = -60;
 const REF_DBFS = -20; // active speech level of the answer as played
-const MIN_SPEECH_MS = 120; // ours (the default) and the VoiceGate's, the same
 // What ships: the worklet's detector gives one verdict per 20 ms chunk; the main thread's barge-in
-// rule (src/conversation/turn-taking.ts) is minSpeechMs 120, maxGapMs 40, rearmMs 0.
+// rule (src/conversation/turn-taking.ts) has the BargeInOptions defaults and rearmMs 0.
+// TALSTREAM_BARGE_IN='{"maxGapMs":100}' measures other options (tuning), printed in the header.
 const FRAME_MS = 20;
-const RULE = { frameMs: FRAME_MS, minSpeechMs: MIN_SPEECH_MS, maxGapMs: 40, rearmMs: 0 };
+const TUNED = JSON.parse(process.env.TALSTREAM_BARGE_IN ?? '{}');
+const OPTS = resolveBargeInOptions({ ...TUNED, frameMs: FRAME_MS });
+const MIN_SPEECH_MS = OPTS.minSpeechMs; // ours and the VoiceGate's, the same
+const RULE = { frameMs: FRAME_MS, minSpeechMs: MIN_SPEECH_MS, maxGapMs: OPTS.maxGapMs, rearmMs: 0 };
 const SKIP_S = 10; // ERLE "after convergence": from this second of each echo-only run on
 
 // --- seeded randomness -----------------------------------------------------------------------
@@ -60,7 +63,11 @@ const normalize = (x, dbfs) => {
   return x.map((v) => v * g);
 };
 const ASSISTANT = [1, 2, 3, 4, 5].map((i) => normalize(load(`assistant-${i}.wav`), REF_DBFS));
-const USER = [1, 2, 3, 4].map((i) => normalize(load(`user-${i}.wav`), 0)); // active RMS 1, scaled later
+// The users cutting in: user-1..4 (what the defaults were tuned on) or, with
+// TALSTREAM_BARGE_USERS=held, held-1..6 (other voices and words, never tuned on).
+const HELD = process.env.TALSTREAM_BARGE_USERS === 'held';
+const USER_FILES = HELD ? [1, 2, 3, 4, 5, 6].map((i) => `held-${i}.wav`) : [1, 2, 3, 4].map((i) => `user-${i}.wav`);
+const USER = USER_FILES.map((f) => normalize(load(f), 0)); // active RMS 1, scaled later
 
 /** True onset of a user utterance, from the clean signal alone: first 10 ms frame above -40 dBFS
  * with the utterance at -20 dBFS active RMS (20 dB under its own level). */
@@ -159,7 +166,7 @@ let cpuSamples = 0;
  * Returns the cleaned output and every barge-in (detect sample, onset sample). */
 function runOurs(mic, ref) {
   const ec = new EchoCanceller(RATE);
-  const det = new NearEndDetector(RATE, { frameMs: FRAME_MS });
+  const det = new NearEndDetector(RATE, { ...TUNED, frameMs: FRAME_MS });
   const bi = new BargeInDetector(RATE, RULE);
   const out = new Float32Array(mic.length);
   const events = [];
@@ -282,7 +289,7 @@ for (const delayMs of DELAYS_MS) {
 // --- report ------------------------------------------------------------------------------------
 const goals = [];
 const goal = (name, ok) => goals.push(`${ok ? 'PASS' : 'FAIL'}  ${name}`);
-console.log(`barge-in bench: ${RATE} Hz, echo delays ${DELAYS_MS.join('/')} ms, mic noise ${NOISE_DBFS} dBFS, answer at ${REF_DBFS} dBFS, ${FRAME_MS} ms verdicts, rule minSpeechMs ${RULE.minSpeechMs} maxGapMs ${RULE.maxGapMs} rearmMs ${RULE.rearmMs}\n`);
+console.log(`barge-in bench: ${RATE} Hz, echo delays ${DELAYS_MS.join('/')} ms, mic noise ${NOISE_DBFS} dBFS, answer at ${REF_DBFS} dBFS, ${FRAME_MS} ms verdicts, rule minSpeechMs ${RULE.minSpeechMs} maxGapMs ${RULE.maxGapMs} rearmMs ${RULE.rearmMs}${process.env.TALSTREAM_BARGE_IN ? `, tuning ${process.env.TALSTREAM_BARGE_IN}` : ''}, users ${HELD ? 'held-1..6 (held out)' : 'user-1..4'}\n`);
 console.log('echo only (assistant speech, nobody cuts in)');
 console.log('echo level | minutes | false barge-ins /10 min: AEC+detector | energy VAD on raw mic | ERLE after convergence (dB)');
 for (const [level, r] of echoOnly) {
@@ -302,7 +309,7 @@ for (const [u, r] of byUser) {
   const maxMiss = u >= 0 ? 2 : 10;
   goal(`user ${u} dB: p50 <= 200 ms (${fmt(p50)}), p90 <= 350 ms (${fmt(p90)}), misses <= ${maxMiss}% (${missP.toFixed(1)}%)`, p50 <= 200 && p90 <= 350 && missP <= maxMiss);
 }
-console.log(`latency by utterance, users >= 0 dB, p50 / p90 ms: ${byUtterance.map((l, i) => `user-${i + 1} ${fmt(pct(l, 0.5))} / ${fmt(pct(l, 0.9))}`).join(', ')}`);
+console.log(`latency by utterance, users >= 0 dB, p50 / p90 ms: ${byUtterance.map((l, i) => `${USER_FILES[i].replace('.wav', '')} ${fmt(pct(l, 0.5))} / ${fmt(pct(l, 0.9))}`).join(', ')}`);
 console.log('\nmisses by echo level (AEC+detector), user -6 / 0 / +6 / +10 dB:');
 for (const [level, m] of missByEcho) console.log(`  echo ${String(level).padStart(3)} dB: ${[...m.values()].map(([a, b]) => `${a}/${b}`).join('  ')}`);
 console.log('\nERLE during double talk (echo component of the output, over the cut-ins)');

@@ -202,9 +202,9 @@ describe('hands-free conversation with an acoustic echo in the graph (no browser
     const found = locate(audio, t.user2.pcm16k, [-1600, 16000]);
     expect(found.lag).toBeGreaterThanOrEqual(0); // nothing of the sentence's start is missing
     // And the turn began no earlier than its reach-back before the detected onset (pre-roll 300 ms
-    // + twice the rule's 120 ms), one 20 ms chunk of rounding, and the 40 ms gap the rule may
+    // + twice the rule's 100 ms), one 20 ms chunk of rounding, and the 40 ms gap the rule may
     // bridge before the voice (a run can start on a frame of echo residue just before it).
-    expect(found.lag).toBeLessThanOrEqual((0.3 + 0.24 + 0.02 + 0.04) * 16000);
+    expect(found.lag).toBeLessThanOrEqual((0.3 + 0.2 + 0.02 + 0.04) * 16000);
     expect(found.gain).toBeGreaterThan(0.7);
     expect(found.residueDb).toBeLessThan(-10);
   });
