@@ -59,15 +59,31 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
 /**
  * The tone holds in every window of audio[from..to) (5 ms, or one period of a lower tone, so that
  * a window's RMS does not depend on its phase): at least 85% of the tone's RMS (0.3 of 0.354), so
- * no hole around the device switch (the 'switch' event says where it is). Elsewhere a loaded host
- * may drop a few ms of input on its own; around the switch is where the SDK could lose audio.
+ * no hole around the device switch at take sample `at` (the 'switch' event says where it is).
+ * Elsewhere a loaded host may drop a few ms of input on its own; around the switch is where the
+ * SDK could lose audio. In Chromium (engine note 8: its timer-driven fake device drops 5-15 ms of
+ * input now and then on a loaded host; in CI, twice in one test's two attempts) one such dropout
+ * of at most 15 ms is allowed, if it starts at least a window after the switch and ends before it:
+ * a hole the SDK made, by switching to a device before its audio came, starts at the switch.
  */
-function expectNoHole(audio: Float32Array, from: number, to: number): void {
-  let min = Infinity;
+function expectNoHole(audio: Float32Array, from: number, to: number, at: number): void {
   const w = Math.max(80, Math.ceil(16000 / HZ));
   const lo = Math.max(1600, Math.round(from)), hi = Math.min(Math.round(to), audio.length - 400);
   expect(hi - lo).toBeGreaterThanOrEqual(2400);
-  for (let i = lo; i + w <= hi; i += w) min = Math.min(min, rms(audio, i, i + w));
+  const low: number[] = []; // starts of the windows under the bound
+  let min = Infinity;
+  for (let i = lo; i + w <= hi; i += w) {
+    const r = rms(audio, i, i + w);
+    min = Math.min(min, r);
+    if (r <= 0.85 * RMS) low.push(i);
+  }
+  if (engine === 'chromium' && low.length > 0) {
+    const first = low[0]!, last = low.at(-1)! + w;
+    const oneRun = low.every((s, k) => k === 0 || s === low[k - 1]! + w);
+    const clear = last < at - w || first > at + w;
+    expect({ oneRun, lengthMs: ((last - first) / 16) <= 15, clearOfSwitch: clear }, `a dropout of ${(last - first) / 16} ms at ${first} (switch at ${Math.round(at)})`).toEqual({ oneRun: true, lengthMs: true, clearOfSwitch: true });
+    return;
+  }
   expect(min).toBeGreaterThan(0.85 * RMS);
 }
 
@@ -225,7 +241,7 @@ describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
     const audio = concat(decodeAll(await reading).map((f) => f.samples));
     expect(Math.abs(r.durationMs - elapsed)).toBeLessThan(150);
     // The new device starts its file again (a phase jump), but there is no hole.
-    expectNoHole(audio, at * 16 - 800, at * 16 + 1600);
+    expectNoHole(audio, at * 16 - 800, at * 16 + 1600, at * 16);
   });
 
   it('two switches in one take: no hole at either; replaced devices released when the take ends', async () => {
@@ -253,7 +269,7 @@ describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
     expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
     const audio = concat(decodeAll(await reading).map((f) => f.samples));
     expect(at.length).toBe(2);
-    for (const t of at) expectNoHole(audio, t * 16 - 800, t * 16 + 1600);
+    for (const t of at) expectNoHole(audio, t * 16 - 800, t * 16 + 1600, t * 16);
   });
 
   it('the chosen device disappearing falls back to the default mid-take, with an event', async () => {
@@ -293,7 +309,7 @@ describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
     const r = await take.stop();
     const audio = concat(decodeAll(await reading).map((f) => f.samples));
     expect(r.durationMs).toBeGreaterThan(700);
-    expectNoHole(audio, switches[0]! * 16 - 800, switches[0]! * 16 + 1600);
+    expectNoHole(audio, switches[0]! * 16 - 800, switches[0]! * 16 + 1600, switches[0]! * 16);
   });
 
   itUnless(GAPS.trackEndedEvent, 'a track that ends (unplug) emits ended and falls back', async () => {
