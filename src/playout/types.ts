@@ -59,7 +59,7 @@ export interface JitterOptions {
   maxTargetMs?: number;
   /**
    * What one underrun per minute of audio is worth in ms of added depth when the adaptive policy
-   * weighs delay against underruns. Default 300 with `timeScale: true` (it gives back much of the
+   * weighs delay against underruns. Default 225 with `timeScale: true` (it gives back much of the
    * delay a deeper target costs), 150 without.
    */
   underrunCostMs?: number;
@@ -82,9 +82,8 @@ export interface JitterOptions {
   /**
    * Time-scaling (adaptive policy only): play at 0.9..1.1x, pitch kept, so the buffer moves toward
    * its target while the audio plays. `false`: the stop-and-wait policy (start at the target, rate 1).
-   * Default false for now: measured on the shared traces, it halves paced replies' start delay and
-   * beats the best fixed buffer on 9 of 12 traces, but its burst rows (4g-burst, congested-burst)
-   * get more underruns than the stop-and-wait policy's goals allow (README, playback policy).
+   * Default false for now: measured on the shared traces it halves paced replies' start delay and
+   * beats the best fixed buffer by 20% on 11 of 12 traces (README, playback policy).
    */
   timeScale?: boolean;
   /** Slowest rate the adaptive policy plays at (>= 0.5). Default 0.9. */
@@ -92,8 +91,9 @@ export interface JitterOptions {
   /** Fastest rate the adaptive policy plays at (<= 1.5). Default 1.1. */
   maxRate?: number;
   /**
-   * Fraction of the target depth queued at which a reply starts or resumes when time-scaling: the
-   * rest of the cushion is grown by playing slower. Default 0.4.
+   * Fraction of the target depth queued at which a reply starts or resumes when time-scaling (if
+   * that much also outlasts the link's gap floor at `minRate`): the rest of the cushion is grown by
+   * playing slower. Default 0.4.
    */
   startFraction?: number;
   /** Rate change per unit of relative depth (or delay) error beyond the dead band. Default 0.5. */

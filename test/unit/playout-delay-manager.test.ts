@@ -46,6 +46,19 @@ describe('DelayManager', () => {
     const fixed = new DelayManager({ policy: { fixedStartMs: 120 } });
     expect([fixed.shouldStart(500, 119, false), fixed.shouldStart(1, 120, false), fixed.shouldStart(0, 500, false), fixed.shouldResume(1, false), fixed.shouldResume(0, false)])
       .toEqual([false, true, false, true, false]);
+    // Time-scaling (the core sets both): an early start also needs minRate x the gap floor queued.
+    // Gaps of 100 ms put the floor at 105 ms (the upper edge of their bin): 0.9 x 105 = 94.5.
+    const scaled = new DelayManager();
+    scaled.startFraction = 0.5;
+    scaled.minRate = 0.9;
+    for (let k = 0; k <= 100; k++) scaled.arrival(k * 100, 20);
+    expect(scaled.gapQuantile()).toBe(105);
+    expect([scaled.shouldStart(75, 0, false), scaled.shouldStart(94.4, 0, false), scaled.shouldStart(94.6, 0, false), scaled.shouldResume(94.4, false), scaled.shouldResume(94.6, false)])
+      .toEqual([false, false, true, false, true]);
+    // A floor above the target: the whole target queued is enough (the floor only guards an early start).
+    for (let k = 101; k <= 300; k++) scaled.arrival(10000 + (k - 100) * 400, 20);
+    expect(scaled.gapQuantile()).toBeGreaterThan(150 / 0.9);
+    expect([scaled.shouldStart(149.9, 0, false), scaled.shouldStart(150, 0, false), scaled.shouldResume(150, false)]).toEqual([false, true, true]);
     const onArrival = new DelayManager({ policy: 'on-arrival' });
     expect([onArrival.shouldStart(0, 0, false), onArrival.shouldStart(1, 0, false), onArrival.shouldResume(0, false)]).toEqual([false, true, false]);
     for (const dm of [adaptive, pre, fixed, onArrival]) expect([dm.shouldStart(0, 0, true), dm.shouldResume(0, true)]).toEqual([true, true]);
@@ -127,13 +140,13 @@ describe('DelayManager', () => {
   });
 });
 
-/** One minute of paced 20 ms frames (3000) with a 200 ms stall at 30 s: the frames sent during it
- * arrive together at 30.2 s. Replayed, a depth under ~200 ms runs dry once; a deeper one never. */
-function stalledMinute(dm: DelayManager): void {
+/** One minute of paced 20 ms frames (3000) with a stall (200 ms) at 30 s: the frames sent during it
+ * arrive together at its end. Replayed, a depth under about the stall runs dry once; a deeper one never. */
+function stalledMinute(dm: DelayManager, stallMs = 200): void {
   dm.beginReply();
   for (let k = 0; k < 3000; k++) {
     const sent = k * 20;
-    dm.arrival(sent >= 30000 && sent < 30200 ? 30200 : sent, 20);
+    dm.arrival(sent >= 30000 && sent < 30000 + stallMs ? 30000 + stallMs : sent, 20);
   }
   dm.endReply();
   dm.beginReply(); // finishes the relearn
@@ -152,15 +165,23 @@ describe('DelayManager: what an underrun is worth', () => {
     }
   });
 
-  it('with timeScale the default cost is 300: covering the stall is cheaper, the target is at least 1.5 x 200 ms', () => {
-    // Scores: depth 20 -> 20 + 300 = 320; the shallowest depth covering the 200 ms stall costs its
-    // depth alone, under 300; widened by 1.5.
-    for (const o of [{ timeScale: true }, { underrunCostMs: 300 }]) {
+  it('with timeScale the default cost is 225: a 200 ms stall is worth covering, a 280 ms one is not (at 300 it is)', () => {
+    // Scores: depth 21.6 -> 21.6 + 225 = 246.6; the shallowest depth covering a 200 ms stall costs
+    // its depth alone, about 200-220: chosen, widened by 1.5. A 280 ms stall needs a depth of at
+    // least 273.8 (the grid's 20 x 1.08^34): dearer than 246.6 at cost 225, cheaper than 321.6 at 300.
+    for (const o of [{ timeScale: true }, { underrunCostMs: 225 }]) {
       const dm = new DelayManager(o);
       stalledMinute(dm);
       expect(dm.targetMs).toBeGreaterThanOrEqual(300);
-      expect(dm.targetMs).toBeLessThan(1.5 * 300);
+      expect(dm.targetMs).toBeLessThan(1.5 * 246.6);
+      const long = new DelayManager(o);
+      stalledMinute(long, 280);
+      expect(long.targetMs).toBeCloseTo(20 * 1.08 * 1.5, 9);
     }
+    const dear = new DelayManager({ timeScale: true, underrunCostMs: 300 });
+    stalledMinute(dear, 280);
+    expect(dear.targetMs).toBeGreaterThanOrEqual(1.5 * 273.8);
+    expect(dear.targetMs).toBeLessThan(1.5 * 321.6);
   });
 
   it('smoothing 1 counts a neighbour\'s underruns at a third: the depth chosen is one grid step (x1.08) deeper', () => {

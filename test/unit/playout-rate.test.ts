@@ -252,3 +252,22 @@ describe('simulatePlayout reports the rates', () => {
     }
   });
 });
+
+describe('time-scaling: an early start needs the link\'s gap floor queued (a burst server waits for its burst)', () => {
+  // Each reply: four 20 ms frames at once, 160 ms of nothing, then 1 s of audio in one burst (the
+  // 4g-burst trace's shape). Once the 160 ms gap has been seen with more than one gap's weight it
+  // is the link's gap floor (the upper edge of its 5 ms bin, 165 ms) and the target's floor: an
+  // early start at 0.4 x 165 = 66 ms would start on the first 80 ms and run dry 89 ms later (at
+  // 0.9x), 71 ms before the burst. With the gap rule 80 ms < 0.9 x 165 = 148.5: it waits.
+  const burstReply = () => ({
+    arrivals: [...Array.from({ length: 4 }, () => ({ atMs: 0, samples: 480 })), ...Array.from({ length: 50 }, () => ({ atMs: 160, samples: 480 }))],
+  });
+  it('runs dry only while the 160 ms gap is an outlier, then starts at the burst (160 ms)', () => {
+    const trace: PlayoutTrace = { sampleRate: 24000, replies: Array.from({ length: 6 }, burstReply) };
+    const res = simulatePlayout(trace, { jitter: { timeScale: true } });
+    // Reply 0: no gap seen yet, 0.4 x the cold target (150) = 60 ms <= 80: starts early, runs dry.
+    // Reply 1: the one 160 ms gap seen is an outlier (its weight, decayed to 0.85, under one gap's).
+    expect(res.map((r) => r.underruns)).toEqual([1, 1, 0, 0, 0, 0]);
+    for (const r of res.slice(2)) expect(r.startDelayMs).toBeCloseTo(160, 6);
+  });
+});
