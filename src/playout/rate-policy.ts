@@ -37,7 +37,7 @@ export function rateBand(rate: number): number {
 }
 
 export class RatePolicy {
-  /** False for the baselines and for `timeScale: false`: always rate 1. */
+  /** True for the adaptive policy unless `timeScale: false`; false for the baselines: always rate 1. */
   readonly enabled: boolean;
   readonly minRate: number;
   readonly maxRate: number;
@@ -49,7 +49,7 @@ export class RatePolicy {
 
   constructor(options: JitterOptions = {}) {
     const adaptive = (options.policy ?? 'adaptive') === 'adaptive';
-    this.enabled = adaptive && options.timeScale === true;
+    this.enabled = adaptive && options.timeScale !== false;
     // The splicer follows 0.5..1.5; speech stays natural within about +-10%.
     this.minRate = Math.min(1, Math.max(0.5, options.minRate ?? 0.9));
     this.maxRate = Math.max(1, Math.min(1.5, options.maxRate ?? 1.1));

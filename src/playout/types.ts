@@ -59,8 +59,8 @@ export interface JitterOptions {
   maxTargetMs?: number;
   /**
    * What one underrun per minute of audio is worth in ms of added depth when the adaptive policy
-   * weighs delay against underruns. Default 225 with `timeScale: true` (it gives back much of the
-   * delay a deeper target costs), 150 without.
+   * weighs delay against underruns. Default 225 (time-scaling gives back much of the delay a deeper
+   * target costs), 150 with `timeScale: false`.
    */
   underrunCostMs?: number;
   /** Replies of the session kept for learning. Default 8. */
@@ -82,8 +82,8 @@ export interface JitterOptions {
   /**
    * Time-scaling (adaptive policy only): play at 0.9..1.1x, pitch kept, so the buffer moves toward
    * its target while the audio plays. `false`: the stop-and-wait policy (start at the target, rate 1).
-   * Default false for now: measured on the shared traces it halves paced replies' start delay and
-   * beats the best fixed buffer by 20% on 11 of 12 traces (README, playback policy).
+   * Default true: measured on the shared traces it halves paced replies' start delay and beats the
+   * best fixed buffer by 20% on 11 of 12 traces (README, playback policy).
    */
   timeScale?: boolean;
   /** Slowest rate the adaptive policy plays at (>= 0.5). Default 0.9. */

@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Player } from '../../src/playout/player';
 import { concat, rms } from './capture-helpers';
-import { soundMs, tapRecorder, until } from './reliability-helpers';
+import { PLAYOUT_MODES, soundMs, soundSpan, tapRecorder, until } from './reliability-helpers';
+import { analyseTone } from '../../src/server/tone-analysis';
 import { GAPS, engine } from './engine-support';
 
 let ctx: AudioContext | undefined;
@@ -33,11 +34,11 @@ async function record(context: AudioContext, stream: MediaStream) {
 }
 
 describe('Player in a real-time AudioContext', () => {
-  it('plays a streamed 24 kHz reply end to end; the tap carries it; stats and ended arrive', async () => {
+  for (const mode of PLAYOUT_MODES) it(`plays a streamed 24 kHz reply end to end; the tap carries it; stats and ended arrive; ${mode.name}`, async () => {
     ctx = new AudioContext();
     await ctx.resume();
     const out = await tapRecorder(ctx);
-    player = await Player.create(ctx, { destination: out.node });
+    player = await Player.create(ctx, { destination: out.node, jitter: mode.jitter });
     const blocks = await record(ctx, player.tap());
     const stats: number[] = [];
     const c0 = ctx.currentTime;
@@ -67,7 +68,12 @@ describe('Player in a real-time AudioContext', () => {
     // host would add silence, not sound; the 5 ms edge fades keep all but their first and last
     // few samples above it), at the sine's level (RMS 0.354) in the quanta that hold it whole.
     const direct = out.samples();
-    expect(Math.abs(soundMs(direct, ctx.sampleRate) - 800)).toBeLessThan(3);
+    expect(soundMs(direct, ctx.sampleRate)).toBeGreaterThan(800 / mode.fast - 3);
+    expect(soundMs(direct, ctx.sampleRate)).toBeLessThan(800 / mode.slow + 3);
+    // At the sine's pitch, stretched or not (resampled to 0.9x it would be 396 Hz).
+    const span = soundSpan(direct);
+    const body = direct.subarray(span.first + Math.round(0.01 * ctx.sampleRate), span.last - Math.round(0.01 * ctx.sampleRate));
+    expect(Math.abs(analyseTone(body, ctx.sampleRate).peakHz! - 440)).toBeLessThanOrEqual(2);
     const full = out.blocks.map((b) => rms(b.data, 0, b.data.length)).filter((r) => r > 0.3);
     expect(Math.abs(full.sort((a, b) => a - b)[full.length >> 1]! - amp / Math.SQRT2)).toBeLessThan(0.01);
     // The tap() stream carries the same: a MediaStream hop may lose a quantum or two of a loaded
@@ -80,8 +86,8 @@ describe('Player in a real-time AudioContext', () => {
       expect(tapped).toBeGreaterThan(600);
       expect(tapped).toBeLessThan(1000);
     } else {
-      expect(tapped).toBeGreaterThan(800 - 12);
-      expect(tapped).toBeLessThan(800 + 3);
+      expect(tapped).toBeGreaterThan(800 / mode.fast - 12);
+      expect(tapped).toBeLessThan(800 / mode.slow + 3);
     }
     expect(stats.length).toBeGreaterThan(3);
     // At most 10 stats messages a second of audio (plus the idle/busy edges), counted on the

@@ -7,7 +7,7 @@ import { realClick } from './real-click';
 import { GAPS, itUnless } from './engine-support';
 import { TalStreamError } from '../../src/errors';
 import { audioSleep } from './capture-helpers';
-import { faultOrigin, recordEvents, records, sleep, soundMs, soundSpan, tappedClient, until, within } from './reliability-helpers';
+import { PLAYOUT_MODES, faultOrigin, recordEvents, records, sleep, soundMs, soundSpan, tappedClient, until, within } from './reliability-helpers';
 
 let env: Awaited<ReturnType<typeof tappedClient>> | null = null;
 afterEach(async () => {
@@ -29,8 +29,8 @@ async function expectQuietAfterEnd(events: unknown[]) {
 }
 
 describe('a stall of 3 s mid-reply', () => {
-  it('underrun with a fade, resume, every frame played, no click', async () => {
-    env = await tappedClient();
+  for (const mode of PLAYOUT_MODES) it(`underrun with a fade, resume, every frame played, no click; ${mode.name}`, async () => {
+    env = await tappedClient({ jitter: mode.jitter });
     const id = nextId();
     const t0 = env.ctx.currentTime;
     const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=50&pace=20&fault=stall&at=15&stallMs=3000') });
@@ -49,9 +49,11 @@ describe('a stall of 3 s mid-reply', () => {
     // No frame lost: 50 x 20 ms played (fades included in playedMs).
     expect(summary!.playedMs).toBeGreaterThanOrEqual(999);
     expect(summary!.playedMs).toBeLessThanOrEqual(1001);
+    // The sound: 1000 ms of audio at the mode's rates (the fades' quietest samples, under 1e-3,
+    // do not count: 15 ms at most; a partial block at the end: 5).
     const audio = env.tap.samples(t0, t1 + 0.05);
-    expect(soundMs(audio, env.ctx.sampleRate)).toBeGreaterThan(985);
-    expect(soundMs(audio, env.ctx.sampleRate)).toBeLessThan(1005);
+    expect(soundMs(audio, env.ctx.sampleRate)).toBeGreaterThan(1000 / mode.fast - 15);
+    expect(soundMs(audio, env.ctx.sampleRate)).toBeLessThan(1000 / mode.slow + 5);
     // The edges were faded: the 440 Hz sine at 0.5 steps at most ~0.032 per sample at 44.1 kHz;
     // a hard cut or start would step by up to 0.5.
     expect(soundSpan(audio).maxStep).toBeLessThan(0.05);
@@ -98,8 +100,8 @@ describe('abort and interrupt at every stage', () => {
     await expectQuietAfterEnd(rec.events);
   });
 
-  it('mid-stream: interrupt() fades out at once, returns where it stopped, the fetch is aborted', async () => {
-    env = await tappedClient();
+  for (const mode of PLAYOUT_MODES) it(`mid-stream: interrupt() fades out at once, returns where it stopped, the fetch is aborted; ${mode.name}`, async () => {
+    env = await tappedClient({ jitter: mode.jitter });
     const id = nextId();
     const t0 = env.ctx.currentTime;
     const reply = env.client.ask(null, { question: 'q', url: url(id, 'frames=100&pace=20') });
@@ -118,13 +120,14 @@ describe('abort and interrupt at every stage', () => {
     expect(pos!.playedMs).toBeCloseTo((pos!.order - 1) * 20 + (pos!.sampleOffset * 1000) / 24000, 0);
     await until(async () => (await records(id))[0]!.clientClosed, 3000, 'the server to see the close');
     expect((await records(id))[0]!.framesSent).toBeLessThan(100);
-    // What the speakers got, up to well after the cut: exactly the position reported (the sound
-    // heard, the fade-out included, within the resampler's and the fade's edges: 10 ms), nothing
-    // after it, and no click anywhere.
+    // What the speakers got, up to well after the cut: the position reported (the sound heard, the
+    // fade-out included, within the resampler's and the fade's edges: 10 ms; time-scaled, that
+    // audio at the mode's rates), nothing after it, and no click anywhere.
     const end = env.ctx.currentTime + 0.1;
     await until(() => (env!.tap.blocks.at(-1)?.t ?? -1) >= end, 3000, 'the tap past the cut');
     const heard = env.tap.samples(t0, end);
-    expect(Math.abs(soundMs(heard, env.ctx.sampleRate) - pos!.playedMs)).toBeLessThan(10);
+    expect(soundMs(heard, env.ctx.sampleRate)).toBeGreaterThan(pos!.playedMs / mode.fast - 10);
+    expect(soundMs(heard, env.ctx.sampleRate)).toBeLessThan(pos!.playedMs / mode.slow + 10);
     expect(soundSpan(heard).maxStep).toBeLessThan(0.05);
     expect(rec.events.at(-1)!.type).toBe('end');
     await expectQuietAfterEnd(rec.events);

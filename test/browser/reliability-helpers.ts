@@ -1,6 +1,7 @@
 // Shared by the reliability browser tests: a real client on a real AudioContext whose output goes
 // through a recording tap, the fault server's records, and waits that fail instead of hanging.
 import { inject } from 'vitest';
+import { audioSleep } from './capture-helpers';
 import { createClient, type ClientOptions, type TalStreamClient } from '../../src/client';
 import type { Reply } from '../../src/reply';
 import type { ReplyEvent } from '../../src/types';
@@ -118,6 +119,11 @@ export async function tappedClient(opts: Partial<ClientOptions> = {}) {
   const tap = await tapRecorder(ctx);
   const client: TalStreamClient = createClient({ url: `${faultOrigin()}/reply`, upload: 'buffered', audioContext: ctx, destination: tap.node, ...opts });
   await client.unlock();
+  // unlock() resolves once the context is 'running', but on a loaded host Chromium's output starts
+  // its clock up to about a second later (measured: a 3 s stall test's first reply began to play
+  // only after 15 frames of 20 ms had come, so its stall was mostly covered by audio). Tests that
+  // hold a reply's sound to the stall the server made need the clock running: wait for 100 ms of it.
+  await audioSleep(ctx, 100);
   return {
     ctx,
     tap,
@@ -128,3 +134,14 @@ export async function tappedClient(opts: Partial<ClientOptions> = {}) {
     },
   };
 }
+
+/**
+ * The adaptive policy's two modes, for tests that hold the sound heard to the audio sent: at rate 1
+ * (`timeScale: false`) the sound is that audio, to the ms; time-scaled (the default) it is that
+ * audio played at `slow`..`fast` (jitter.minRate/maxRate's defaults), so it lasts between its length
+ * / fast and its length / slow (with the pitch kept: player-time-scale, player-realtime).
+ */
+export const PLAYOUT_MODES = [
+  { name: 'at rate 1 (timeScale: false)', jitter: { timeScale: false }, slow: 1, fast: 1 },
+  { name: 'time-scaled (the default)', jitter: {}, slow: 0.9, fast: 1.1 },
+] as const;

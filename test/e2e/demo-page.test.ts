@@ -11,6 +11,10 @@ import { audibleSpan } from '../support/audible-span';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { isMicTone } from '../support/test-mics.mjs';
+
+/** The default policy's slowest and fastest rate (jitter.minRate, maxRate): a reply's sound lasts its audio / 1.1 .. / 0.9. */
+const TS_SLOW = 0.9;
+const TS_FAST = 1.1;
 import { engine, installDemoTap, launch, root, tapped, testMic, text, waitForStatus } from './e2e-helpers';
 
 let server: ReferenceServer;
@@ -106,8 +110,12 @@ describe(`demo page in ${engine}, driven like a person`, () => {
     const { samples, rate } = await tapped(page);
     const span = audibleSpan(samples);
     expect(span.start).toBeGreaterThanOrEqual(0);
-    // The whole echo played (to 0.05 s, the caption's rounding), at the mic's pitch.
-    expect(Math.abs(((span.end - span.start + 1) / rate) * 1000 - h.ms)).toBeLessThan(60);
+    // The whole echo played (to 0.05 s, the caption's rounding), at the mic's pitch. The demo plays
+    // with the default policy, which time-scales (0.9..1.1x, pitch kept): the sound lasts the
+    // echo's length / 1.1 to / 0.9.
+    const spanMs = ((span.end - span.start + 1) / rate) * 1000;
+    expect(spanMs).toBeGreaterThan(h.ms / TS_FAST - 60);
+    expect(spanMs).toBeLessThan(h.ms / TS_SLOW + 60);
     const body = samples.subarray(span.start + Math.round(rate * 0.05), span.end - Math.round(rate * 0.05));
     const played = analyseTone(body, rate).peakHz!;
     expect(isMicTone(testMic, played, 2), `${played} Hz`).toBe(true);
@@ -213,7 +221,9 @@ describe(`demo page in ${engine}, driven like a person`, () => {
     // rounding (50 ms) and the fades' edges (10 ms).
     const { samples, rate } = await tapped(page);
     const heardMs = (samples.reduce((n, v) => n + (Math.abs(v) > 1e-3 ? 1 : 0), 0) * 1000) / rate;
-    expect(Math.abs(heardMs - after * 1000)).toBeLessThan(60);
+    // (Time-scaled, the default: that audio at 0.9..1.1x.)
+    expect(heardMs).toBeGreaterThan((after * 1000) / TS_FAST - 60);
+    expect(heardMs).toBeLessThan((after * 1000) / TS_SLOW + 60);
   });
 
   it('over HTTP/2 with TLS (talstream serve --tls-key/--tls-cert) the same talk works', async () => {

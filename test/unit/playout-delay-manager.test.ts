@@ -158,18 +158,18 @@ describe('DelayManager: what an underrun is worth', () => {
     // covering the stall >= 200. (The first, 20 ms, is one frame: it runs dry as each next frame
     // arrives, which replay counts.) Chosen 21.6, widened by 1 + 0.5/1 -> 32.4 (over the gap
     // floor, 25: 2989 of the 2999 gaps are 20 ms).
-    for (const o of [{}, { timeScale: true, underrunCostMs: 150 }]) {
+    for (const o of [{ timeScale: false }, { underrunCostMs: 150 }]) {
       const dm = new DelayManager(o);
       stalledMinute(dm);
       expect(dm.targetMs).toBeCloseTo(20 * 1.08 * 1.5, 9);
     }
   });
 
-  it('with timeScale the default cost is 225: a 200 ms stall is worth covering, a 280 ms one is not (at 300 it is)', () => {
+  it('with timeScale (the default) the cost is 225: a 200 ms stall is worth covering, a 280 ms one is not (at 300 it is)', () => {
     // Scores: depth 21.6 -> 21.6 + 225 = 246.6; the shallowest depth covering a 200 ms stall costs
     // its depth alone, about 200-220: chosen, widened by 1.5. A 280 ms stall needs a depth of at
     // least 273.8 (the grid's 20 x 1.08^34): dearer than 246.6 at cost 225, cheaper than 321.6 at 300.
-    for (const o of [{ timeScale: true }, { underrunCostMs: 225 }]) {
+    for (const o of [{}, { timeScale: true }, { underrunCostMs: 225 }]) {
       const dm = new DelayManager(o);
       stalledMinute(dm);
       expect(dm.targetMs).toBeGreaterThanOrEqual(300);

@@ -31,9 +31,14 @@ describe('RatePolicy', () => {
     expect(p.rate(300, 300, 400, true)).toBe(1.1);
     expect(p.rate(300, 10, 400, true)).toBe(1);
   });
-  it('is off for the baselines, with timeScale: false and by default; starts at the full target then', () => {
-    for (const o of [{ policy: 'on-arrival' as const }, { policy: { prebufferMs: 200 } }, { timeScale: false }, {}]) {
+  it('is on by default (the adaptive policy); off for the baselines and with timeScale: false, which start at the full target', () => {
+    for (const o of [{}, { policy: 'adaptive' as const }]) {
       const q = new RatePolicy(o);
+      expect([q.enabled, q.startFraction, q.rate(0, 0, 400, false), q.rate(2000, 2000, 400, true)]).toEqual([true, 0.4, 0.9, 1.1]);
+    }
+    for (const o of [{ policy: 'on-arrival' as const }, { policy: { prebufferMs: 200 } }, { timeScale: false }]) {
+      const q = new RatePolicy(o);
+      expect(q.enabled).toBe(false);
       expect(q.rate(0, 0, 400, false)).toBe(1);
       expect(q.rate(2000, 2000, 400, true)).toBe(1);
       expect(q.startFraction).toBe(1);

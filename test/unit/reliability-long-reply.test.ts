@@ -28,6 +28,8 @@ interface Outcome {
   resumes: number;
   maxBufferedMs: number;
   maxDecoderBytes: number;
+  /** Slowest and fastest rate seen in stats (the time-scaler engaged). */
+  rates: [number, number];
   accountingErrors: string[];
   /** Ideal output samples (arrived x ratio) minus produced, at each simulated minute. */
   lags: number[];
@@ -48,7 +50,9 @@ function simulate(inRate: number, outRate: number, minutes: number, seed: number
     if (i === Math.floor(total / 4) || i === Math.floor((3 * total) / 4)) t += 4000;
     return Math.max(prev, t);
   };
-  const core = new PlayoutCore({ sampleRate: outRate, jitter: { policy: 'adaptive' } });
+  // The default policy: adaptive, time-scaled.
+  const core = new PlayoutCore({ sampleRate: outRate });
+  const maxSplice = Math.ceil((15 * outRate) / 1000);
   const decoder = new FrameDecoder();
   core.begin(1);
   const out = [new Float32Array(QUANTUM)];
@@ -62,6 +66,7 @@ function simulate(inRate: number, outRate: number, minutes: number, seed: number
     resumes: 0,
     maxBufferedMs: 0,
     maxDecoderBytes: 0,
+    rates: [1, 1],
     accountingErrors: [],
     lags: [],
     end: { order: 0, sampleOffset: 0, interrupted: true },
@@ -108,9 +113,11 @@ function simulate(inRate: number, outRate: number, minutes: number, seed: number
     const s = core.stats();
     const played = Math.round((s.playedMs * outRate) / 1000);
     const queued = Math.round((s.bufferedMs * outRate) / 1000);
-    // Played grows by at most one quantum per quantum, never backwards.
-    if (played < lastPlayed || played - lastPlayed > QUANTUM) o.accountingErrors.push(`quantum ${q}: played ${lastPlayed} -> ${played}`);
+    // Played never goes backwards, and grows per quantum by at most the quantum plus one splice of
+    // the time-scaler (an accelerate skips up to its longest period, 15 ms, at one sample).
+    if (played < lastPlayed || played - lastPlayed > QUANTUM + maxSplice) o.accountingErrors.push(`quantum ${q}: played ${lastPlayed} -> ${played}`);
     lastPlayed = played;
+    o.rates = [Math.min(o.rates[0], s.rate), Math.max(o.rates[1], s.rate)];
     o.maxBufferedMs = Math.max(o.maxBufferedMs, s.bufferedMs);
     if (now >= nextCheck) {
       nextCheck += 60_000;
@@ -141,8 +148,10 @@ describe('a 30-minute reply in simulated time', () => {
     // Everything that arrived played, to the sample.
     expect(o.playedOut).toBe(o.arrivedIn);
     expect(o.end).toEqual({ order: 90_000, sampleOffset: 480, interrupted: false });
-    // The two 4 s stalls were rebuffered and resumed.
+    // The two 4 s stalls were rebuffered and resumed; the time-scaler played slower and faster
+    // (slower to grow the cushion, faster to drain the catch-up after a stall), to its limits.
     expect(o.underruns).toBeGreaterThanOrEqual(2);
+    expect(o.rates).toEqual([0.9, 1.1]);
     expect(o.resumes).toBe(o.underruns);
     // Bounded: the queue never holds more than a stall's catch-up plus the largest target; the
     // decoder at most about one frame.

@@ -1,0 +1,82 @@
+// The Player's default policy time-scales (jitter.timeScale, on by default): in each real engine's
+// AudioWorklet, on an OfflineAudioContext fed frame by frame at suspend(t) points so that the
+// arrivals are paced exactly in real time on the context clock (one 1024-sample frame per 1024
+// samples rendered). A paced reply is where time-scaling shows: it starts once 40% of the target is
+// queued and grows the rest of its cushion by playing slower, then, once the last frame is in,
+// plays faster while it runs late. Oracles independent of the code: the sine's own frequency and
+// slope, and the source's length in samples.
+import { afterEach, describe, expect } from 'vitest';
+import { Player, type PlayerEvents } from '../../src/playout/player';
+import { analyseTone } from '../../src/server/tone-analysis';
+import { GAPS, itUnless } from './engine-support';
+import { soundSpan } from './reliability-helpers';
+
+const Q = 128;
+const RATE = 48000;
+const N = 1024; // samples per frame: 8 quanta, 21.3 ms
+const FRAMES = 40; // 853 ms of a 440 Hz sine at 0.5
+const AMP = 0.5;
+const players: Player[] = [];
+afterEach(() => {
+  for (const p of players.splice(0)) p.destroy();
+});
+
+const sineFrame = (k: number) => {
+  const f = new Float32Array(N);
+  for (let i = 0; i < N; i++) f[i] = AMP * Math.sin((2 * Math.PI * 440 * (k * N + i)) / RATE);
+  return f;
+};
+
+describe('Player on an OfflineAudioContext: time-scaling (the default adaptive policy)', () => {
+  itUnless(GAPS.offlineSuspend, 'a reply paced in real time is stretched with its pitch kept, without a click, and every source sample is accounted for', async () => {
+    const ctx = new OfflineAudioContext(1, Math.round(RATE * 1.4), RATE);
+    const player = await Player.create(ctx);
+    players.push(player);
+    const events: string[] = [];
+    let startMs = NaN;
+    for (const type of ['audio-start', 'underrun', 'resume', 'ended'] as const) player.on(type, (_: PlayerEvents[typeof type]) => events.push(type));
+    player.on('audio-start', (e) => (startMs = e.timeMs));
+    const id = player.startReply();
+    // Frame k arrives at quantum 8k (its own start time: a real-time TTS server); the end with the last.
+    const fed: Promise<void>[] = [];
+    for (let k = 0; k < FRAMES; k++) {
+      fed.push(
+        ctx.suspend((8 * k * Q) / RATE).then(async () => {
+          await player.enqueueAcked(id, { channels: [sineFrame(k)], sampleRate: RATE, order: k + 1 });
+          if (k === FRAMES - 1) await player.endReplyAcked(id);
+          await ctx.resume();
+        }),
+      );
+    }
+    const ended = player.whenEnded(id);
+    const x = (await ctx.startRendering()).getChannelData(0);
+    await Promise.all(fed);
+    await new Promise((r) => setTimeout(r, 50)); // events posted in the last quanta
+    // Every source sample was played, none twice in the count, and nothing ran dry.
+    expect(await ended).toEqual({
+      position: { order: FRAMES, sampleOffset: N, playedMs: (FRAMES * N * 1000) / RATE },
+      underruns: 0,
+      playedMs: (FRAMES * N * 1000) / RATE,
+      interrupted: false,
+    });
+    expect(events).toEqual(['audio-start', 'ended']);
+    // The sound: from the first to the last sample above 1e-3.
+    const { first, last, maxStep } = soundSpan(x);
+    const span = last - first + 1;
+    // Stretched: not a rate-1 copy of the 40960 source samples (a splice moves the output by at
+    // least the shortest period, 2.5 ms = 120 samples), and within what rates of 0.9..1.1 allow.
+    expect(Math.abs(span - FRAMES * N)).toBeGreaterThanOrEqual(120);
+    expect(span).toBeGreaterThanOrEqual((FRAMES * N) / 1.1);
+    expect(span).toBeLessThanOrEqual((FRAMES * N) / 0.9);
+    // Started early: once 40% of the cold target (150 ms) was queued, the third frame at quantum
+    // 16 (on the context clock), long before 150 ms of audio could have come in real time.
+    expect(startMs).toBe((16 * Q * 1000) / RATE);
+    // Pitch kept in the stretched part (the first half played slower to grow the cushion): 440 Hz
+    // +-2 (played back slower by resampling it would be 396 Hz).
+    const body = x.subarray(first + 480, first + 480 + RATE / 2);
+    expect(Math.abs(analyseTone(body, RATE).peakHz! - 440)).toBeLessThanOrEqual(2);
+    // No click at a splice, anywhere: the sine's own largest step is 0.5 x 2 pi 440 / 48000 =
+    // 0.0288; a splice may add at most 0.01 (-40 dBFS). (The 5 ms fades step by less.)
+    expect(maxStep).toBeLessThanOrEqual(AMP * ((2 * Math.PI * 440) / RATE) + 0.01);
+  });
+});
