@@ -11,11 +11,11 @@ import { audibleSpan } from '../support/audible-span';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/reference-server';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { isMicTone } from '../support/test-mics.mjs';
+import { engine, installDemoTap, launch, root, tapped, testMic, text, waitForStatus } from './e2e-helpers';
 
 /** The default policy's slowest and fastest rate (jitter.minRate, maxRate): a reply's sound lasts its audio / 1.1 .. / 0.9. */
 const TS_SLOW = 0.9;
 const TS_FAST = 1.1;
-import { engine, installDemoTap, launch, root, tapped, testMic, text, waitForStatus } from './e2e-helpers';
 
 let server: ReferenceServer;
 let browser: DrivenBrowser;
