@@ -22,6 +22,7 @@
  *   not underrun again and again before anything was learned.
  */
 import { DelayHistory } from './delay-history';
+import { timeScaling } from './rate-policy';
 import type { JitterMemory, JitterOptions, PlayoutPolicy } from './types';
 
 const GAP_BIN_MS = 5;
@@ -71,7 +72,7 @@ export class DelayManager {
     // fraction of it and drains it faster when late), so an underrun is worth more depth then.
     // 225: on the tuning split (playout-tune.mjs, SET=train) 225 and 250 meet every goal but
     // 4g-burst's one underrun, 200 and 300 do not; 225 had the lower geometric mean ratio.
-    this.cost = options.underrunCostMs ?? (this.policy === 'adaptive' && options.timeScale !== false ? 225 : 150);
+    this.cost = options.underrunCostMs ?? (timeScaling(options) ? 225 : 150);
     this.growth = options.underrunGrowth ?? 1.2;
     this.margin = options.learningMargin ?? 0.5;
     this.gapQ = options.gapQuantile ?? 0.99;

@@ -36,6 +36,11 @@ export function rateBand(rate: number): number {
   return rate === 1 ? 2 : rate < 0.95 ? 0 : rate < 1 ? 1 : rate <= 1.05 ? 3 : 4;
 }
 
+/** Whether `options` time-scale: the adaptive policy does unless `timeScale: false`; the baselines never. */
+export function timeScaling(options: JitterOptions): boolean {
+  return (options.policy ?? 'adaptive') === 'adaptive' && options.timeScale !== false;
+}
+
 export class RatePolicy {
   /** True for the adaptive policy unless `timeScale: false`; false for the baselines: always rate 1. */
   readonly enabled: boolean;
@@ -48,8 +53,7 @@ export class RatePolicy {
   private readonly endLag: number;
 
   constructor(options: JitterOptions = {}) {
-    const adaptive = (options.policy ?? 'adaptive') === 'adaptive';
-    this.enabled = adaptive && options.timeScale !== false;
+    this.enabled = timeScaling(options);
     // The splicer follows 0.5..1.5; speech stays natural within about +-10%.
     this.minRate = Math.min(1, Math.max(0.5, options.minRate ?? 0.9));
     this.maxRate = Math.max(1, Math.min(1.5, options.maxRate ?? 1.1));
