@@ -319,7 +319,13 @@ export class EchoCanceller {
     if (this.pey > this.pyy) this.pey = this.pyy;
     const leak = this.pey / this.pyy;
     if (sxx <= FAR_SILENT * B) return false;
-    let rer = (1e-4 * sxx + 3 * leak * syy) / see;
+    // Residual echo ratio: the leakage's share of the estimate. Speex's MDF adds 1e-4 x the
+    // reference's power here, a floor that assumes the echo path loses no more than ~40 dB; a laptop
+    // loses 20-30 dB, so that floor was about the echo itself and kept the step large where the
+    // error is mostly noise: at a -30 dB path over -60 dBFS noise the filter's own misadjustment
+    // capped ERLE at 14-16 dB (18-20 without it; tracking a changed room is as fast). The leakage's
+    // floor (MIN_LEAK) still keeps a minimum step.
+    let rer = (3 * leak * syy) / see;
     const bound = (sey * sey) / (see * syy + 1e-30);
     if (rer < bound) rer = bound;
     if (rer > 0.5) rer = 0.5;
