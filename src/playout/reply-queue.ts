@@ -58,21 +58,21 @@ export class ReplyQueue {
     for (const p of this.pending) if (p.order === frame.order) return 'duplicate';
     if (this.expected < 0 || frame.order === this.expected) {
       this.accept(frame);
-      this.releasePending(false);
+      this.releasePending(0);
       return 'queued';
     }
     // Ahead of a gap: keep it sorted until the gap fills or too many wait.
     let i = this.pending.length;
     while (i > 0 && this.pending[i - 1]!.order > frame.order) i--;
     this.pending.splice(i, 0, frame);
-    if (this.pending.length > REORDER_WINDOW) this.releasePending(true);
+    if (this.pending.length > REORDER_WINDOW) this.releasePending(1);
     return this.pending.includes(frame) ? 'held' : 'queued';
   }
 
   /** No more frames: plays what is held and the resamplers' tails. */
   end(): void {
     if (this.ended) return;
-    this.releasePending(true);
+    this.releasePending(Infinity);
     this.flushResamplers();
     this.ended = true;
   }
@@ -133,16 +133,23 @@ export class ReplyQueue {
     while (this.mapCursor + 1 < this.mapOrder.length && this.mapOut[this.mapCursor + 1]! <= last) this.mapCursor++;
   }
 
-  private releasePending(force: boolean): void {
+  /**
+   * Hands on the held frames that are next in order, jumping at most `gaps` missing orders (those
+   * frames are lost, or dropped as late if they still come). A full window jumps one gap and stops
+   * at the next: a frame of that second gap may still arrive in time. `end()` jumps them all.
+   */
+  private releasePending(gaps: number): void {
     while (this.pending.length > 0) {
       const next = this.pending[0]!;
-      if (next.order !== this.expected && !force) break;
-      // Forced: skip the gap (the missing frames are lost or will be dropped as late).
+      if (next.order !== this.expected) {
+        if (gaps === 0) break;
+        gaps--;
+      }
       this.pending.shift();
       this.accept(next);
-      if (!force) continue;
     }
   }
+
 
   private accept(frame: PlayoutFrame): void {
     this.expected = frame.order + 1;

@@ -127,6 +127,26 @@ describe('ReplyQueue: order', () => {
     expect(drain(q)).toEqual([1, 1, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]);
   });
 
+  it('a full window jumps one gap and stops at the next: a frame of that second gap still plays', () => {
+    const q = queue();
+    q.push(frame(1, 1));
+    for (const o of [3, 4, 6, 7]) expect(q.push(frame(o, o))).toBe('held'); // 2 and 5 missing
+    // A fifth overflows the window: 2 is given up, 3 and 4 play; 5 may still come, so 6..8 wait.
+    expect(q.push(frame(8, 8))).toBe('held');
+    expect(drain(q)).toEqual([1, 1, 3, 3, 4, 4]);
+    expect(q.push(frame(2, 9))).toBe('late');
+    expect(q.push(frame(5, 5))).toBe('queued');
+    expect(drain(q)).toEqual([5, 5, 6, 6, 7, 7, 8, 8]);
+  });
+
+  it('end() jumps every gap: all held frames play, in order', () => {
+    const q = queue();
+    q.push(frame(1, 1));
+    for (const o of [3, 5, 7]) expect(q.push(frame(o, o))).toBe('held');
+    q.end();
+    expect(drain(q)).toEqual([1, 1, 3, 3, 5, 5, 7, 7]);
+  });
+
   it('end() plays the held frames past their gap, then the resampler\'s held-back tail', () => {
     const q = queue(1, delayOne);
     q.push(frame(1, 1, 4));
