@@ -1,0 +1,149 @@
+// Time-scaling inside the PlayoutCore (adaptive policy, timeScale on): when it asks the rate policy
+// at all, and with which lag. The policy's rule after a reply's last frame is simple enough to be
+// the oracle: maxRate (1.1) while the lag (wall ms since the first frame minus source ms heard) is
+// above endLagMs (20), else 1. So the rate each quantum plays at (stats().rate, the ended event's
+// maxRate) shows which lag the core computed, to the sample. Also: the near-end rule (the last
+// blocks before a fade play at rate 1) at its exact edge, and stereo channels spliced alike even
+// when they carry different signals.
+import { describe, expect, it } from 'vitest';
+import { PlayoutCore } from '../../src/playout/playout-core';
+import { newEventRecord } from '../../src/playout/playout-events';
+import type { PlayoutEventRecord } from '../../src/playout/types';
+
+const Q = 128;
+const SR = 8000; // 1 sample = 0.125 ms, exact; maxPeriod 15 ms = 120 samples, minPeriod 20
+const FADE = 40; // fadeMs 5
+
+const scaling = (sampleRate = SR, channels: 1 | 2 = 1, jitter = {}) =>
+  new PlayoutCore({ sampleRate, channels, fadeMs: 5, interruptFadeMs: 8, jitter: { timeScale: true, ...jitter } });
+const konst = (n: number, v: number) => new Float32Array(n).fill(v);
+
+/** Renders one quantum at `nowMs`; returns the rate it played at and its events. */
+function quantum(c: PlayoutCore, nowMs: number) {
+  const buf = [new Float32Array(Q)];
+  c.render(buf, nowMs);
+  const events: PlayoutEventRecord[] = [];
+  const ev = newEventRecord();
+  while (c.nextEvent(ev)) events.push({ ...ev });
+  return { rate: c.stats().rate, events, out: buf[0]! };
+}
+
+describe('the rate-1 zone before a reply runs out', () => {
+  // A rate other than 1 is asked for only while, after this quantum (128) and the two longest
+  // periods a splice can move the end by (2 x 120), more than the fade (40) is left:
+  // left - 40 > 128 + 240, i.e. left >= 409. A reply that ended long ago (lag 1000 ms) asks 1.1.
+  for (const [n, rate] of [[409, 1.1], [408, 1]] as const) {
+    it(`${n} samples left: the first quantum plays at ${rate}`, () => {
+      const c = scaling();
+      c.push({ channels: [konst(n, 0.5)], sampleRate: SR, order: 1 }, 1, 0);
+      c.end(1);
+      expect(quantum(c, 1000).rate).toBe(rate);
+      // 281 or 280 left now: rate 1 to the end, so the fade still ends on the last sample.
+      const rest = [quantum(c, 1016), quantum(c, 1032), quantum(c, 1048)];
+      expect(rest.map((r) => r.rate)).toEqual([1, 1, 1]);
+      const ended = rest.flatMap((r) => r.events).find((e) => e.type === 'ended')!;
+      expect([ended.minRate, ended.maxRate, ended.order, ended.sampleOffset]).toEqual([1, rate, 1, n]);
+      // Output sample n - 1 (the last) is at n - 385 in the fourth quantum: gain 0; the one before, 1/40.
+      const last = rest[2]!.out;
+      expect([last[n - 386], last[n - 385], last[n - 384]]).toEqual([Math.fround(0.5 / FADE), 0, 0]);
+    });
+  }
+});
+
+describe('the lag the rate policy is given', () => {
+  it('is wall time since the first frame minus source time heard: on time or 20 ms late plays at 1, 20.125 ms late at 1.1', () => {
+    const c = scaling();
+    // First frame at 100 ms; one second of audio, ended. The clock runs with the output from 100
+    // ms, so lag = (100 + t) - 100 - t = 0 every quantum: rate 1.
+    c.push({ channels: [konst(8000, 0.5)], sampleRate: SR, order: 1 }, 1, 100);
+    c.end(1);
+    for (let q = 0; q < 20; q++) expect(quantum(c, 100 + (q * Q) / 8).rate).toBe(1);
+    // 20.125 ms late (over endLagMs 20 by one sample's time): 1.1. Exactly 20 ms late: 1.
+    expect(quantum(c, 100 + (20 * Q) / 8 + 20).rate).toBe(1);
+    expect(quantum(c, 100 + (21 * Q) / 8 + 20.125).rate).toBe(1.1);
+  });
+
+  // Reply 1 (200 samples, ended) ends at output sample 200: inside the second quantum (from 16 ms),
+  // 72 samples = 9 ms in, so at 25 ms. Reply 2 (ended, long) starts there; nothing of it is heard
+  // yet, so its lag is 25 ms minus its first arrival.
+  const midQuantum = (firstArrival2: number) => {
+    const c = scaling();
+    c.push({ channels: [konst(200, 0.5)], sampleRate: SR, order: 1 }, 1, 0);
+    c.end(1);
+    c.push({ channels: [konst(4000, 0.5)], sampleRate: SR, order: 1 }, 2, firstArrival2);
+    c.end(2);
+    quantum(c, 0);
+    const q = quantum(c, 16);
+    expect(q.events.map((e) => [e.type, e.replyId, e.atSample])).toEqual([['ended', 1, 72], ['audio-start', 2, 72]]);
+    return q.rate;
+  };
+
+  it('mid-quantum, at the sample the reply starts: 21 ms late plays at 1.1', () => {
+    expect(midQuantum(4)).toBe(1.1);
+  });
+
+  it('mid-quantum, at the sample the reply starts: 19 ms late plays at 1', () => {
+    expect(midQuantum(6)).toBe(1);
+  });
+
+  it('an interrupt fade plays at rate 1 even when the reply was being sped up', () => {
+    const c = scaling();
+    c.push({ channels: [konst(4000, 0.5)], sampleRate: SR, order: 1 }, 1, 0);
+    c.end(1);
+    expect(quantum(c, 1000).rate).toBe(1.1); // 1 s late; drift 12.8 < 20: no splice yet
+    // The 8 ms fade (64 samples) ends at source sample 128 + 64 = 192.
+    expect(c.interrupt()).toEqual({ order: 1, sampleOffset: 192, playedMs: 24 });
+    const q = quantum(c, 1016);
+    expect(q.rate).toBe(1);
+    expect(q.events.map((e) => [e.type, e.atSample, e.sampleOffset, e.maxRate])).toEqual([['ended', 64, 192, 1.1]]);
+  });
+});
+
+describe('stereo time-scaling', () => {
+  it('the second channel is spliced exactly where and as the first is, whatever it carries', () => {
+    // Left: a voiced-like 180 Hz tone, whose own best splice lag is its period. Right: the source
+    // index itself (k / 2^16, exact in float32). Wherever the right channel plays whole indices
+    // k - 1, k on two consecutive samples (outside cross-fades, whose mix is never a whole index,
+    // and outside fades, whose gain changes every sample), the left one must play its sample k:
+    // one splice map for both.
+    const rate = 16000;
+    const c = scaling(rate, 2, { initialTargetMs: 400 });
+    const total = 21 * 160 + 30 * 7 * 160;
+    const left = Float32Array.from({ length: total }, (_, k) => 0.6 * Math.sin((2 * Math.PI * 180 * k) / rate));
+    const right = Float32Array.from({ length: total }, (_, k) => k / 65536);
+    let order = 0;
+    const push = (frames: number, t: number) => {
+      for (let f = 0; f < frames; f++, order++) {
+        const s = order * 160;
+        c.push({ channels: [left.slice(s, s + 160), right.slice(s, s + 160)], sampleRate: rate, order: order + 1 }, 1, t);
+      }
+    };
+    push(21, 0); // 210 ms of a 400 ms target: starts early, then plays slow to build the cushion
+    const buf = [new Float32Array(Q), new Float32Array(Q)];
+    let checked = 0;
+    let prev = Number.NaN; // the index the previous output sample played, NaN if not a whole one
+    let lastChecked = -1;
+    let jumps = 0;
+    let minRate = 1;
+    for (let q = 0; q < 300; q++) {
+      const t = (q * Q * 1000) / rate;
+      if (q % 10 === 0) push(7, t);
+      c.render(buf, t);
+      minRate = Math.min(minRate, c.stats().rate);
+      for (let j = 0; j < Q; j++) {
+        const x = buf[1]![j]! * 65536;
+        const whole = x === Math.round(x) && x > 0;
+        const check = whole && x === prev + 1;
+        prev = whole ? x : Number.NaN;
+        if (!check) continue;
+        if (buf[0]![j] !== left[x]) expect.fail(`quantum ${q}, sample ${j}: right plays source ${x}, left ${buf[0]![j]} instead of ${left[x]}`);
+        if (lastChecked >= 0 && x !== lastChecked + 1) jumps++; // a splice (or a resume) in between
+        lastChecked = x;
+        checked++;
+      }
+    }
+    expect(minRate).toBeLessThan(1);
+    expect(jumps).toBeGreaterThan(3);
+    expect(checked).toBeGreaterThan(30000);
+  });
+});
