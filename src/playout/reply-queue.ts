@@ -150,7 +150,6 @@ export class ReplyQueue {
     }
   }
 
-
   private accept(frame: PlayoutFrame): void {
     this.expected = frame.order + 1;
     // Forget the map of frames long played (bounded memory on a long reply); keep the current one.
