@@ -238,10 +238,13 @@ def main():
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=8000, help='0 picks a free port')
     args = parser.parse_args()
-    # Bind first so that --port 0 can report the real port before serving.
+    # Bind first so that --port 0 can report the real port before serving, and listen before saying
+    # so: a connection made between the message and uvicorn's start (slow on a loaded machine) then
+    # waits in the backlog; on a socket only bound it was refused (ECONNREFUSED, a flaky CI run).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    sock.listen(2048)
     port = sock.getsockname()[1]
     print(f'talstream FastAPI example: http://{args.host}:{port}/  (demo)  POST http://{args.host}:{port}/ask', flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level='warning'))
