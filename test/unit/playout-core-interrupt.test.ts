@@ -6,8 +6,7 @@
 // ends at source sample P + L: frame ceil((P+L)/480), (P+L) - 480 x (order - 1) into it.
 import { describe, expect, it } from 'vitest';
 import { PlayoutCore, type PlayoutCoreOptions } from '../../src/playout/playout-core';
-import { newEventRecord } from '../../src/playout/playout-events';
-import type { PlayoutEventRecord } from '../../src/playout/types';
+import { runQuanta } from './playout-core-run';
 
 const RATE = 48000;
 const IF = 384; // interruptFadeMs 8 at 48 kHz
@@ -17,19 +16,7 @@ const core = (extra: Partial<PlayoutCoreOptions> = {}) =>
 const frame = (order: number, v: number, n = 480) => ({ channels: [new Float32Array(n).fill(v)], sampleRate: RATE, order });
 
 /** Renders `quanta` mono quanta of 128; returns the samples and the events (`at`: output sample). */
-function run(c: PlayoutCore, quanta: number) {
-  const out: number[] = [];
-  const events: (PlayoutEventRecord & { at: number })[] = [];
-  const buf = [new Float32Array(128)];
-  const ev = newEventRecord();
-  for (let k = 0; k < quanta; k++) {
-    const base = out.length;
-    c.render(buf, (base * 1000) / RATE);
-    out.push(...buf[0]!);
-    while (c.nextEvent(ev)) events.push({ ...ev, at: base + ev.atSample });
-  }
-  return { out, events };
-}
+const run = (c: PlayoutCore, quanta: number) => runQuanta(c, quanta, RATE);
 
 /** Position after `heard` source samples of a reply of 480-sample frames. */
 const position = (heard: number) => {

@@ -6,8 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { TalStreamError } from '../../src/errors';
 import { PlayoutCore, type PlayoutCoreOptions } from '../../src/playout/playout-core';
-import { newEventRecord } from '../../src/playout/playout-events';
-import type { PlayoutEventRecord } from '../../src/playout/types';
+import { runQuanta } from './playout-core-run';
 
 const RATE = 48000;
 const Q = 128;
@@ -16,19 +15,7 @@ const core = (extra: Partial<PlayoutCoreOptions> = {}) => new PlayoutCore({ samp
 const frame = (order: number, v: number, n = 480, sampleRate = RATE) => ({ channels: [new Float32Array(n).fill(v)], sampleRate, order });
 
 /** Renders `quanta` mono quanta (clock: the output position); returns the samples and the events (`at`: output sample). */
-function run(c: PlayoutCore, quanta: number) {
-  const out: number[] = [];
-  const events: (PlayoutEventRecord & { at: number })[] = [];
-  const buf = [new Float32Array(Q)];
-  const ev = newEventRecord();
-  for (let k = 0; k < quanta; k++) {
-    const base = out.length;
-    c.render(buf, (base * 1000) / RATE);
-    out.push(...buf[0]!);
-    while (c.nextEvent(ev)) events.push({ ...ev, at: base + ev.atSample });
-  }
-  return { out, events };
-}
+const run = (c: PlayoutCore, quanta: number) => runQuanta(c, quanta, RATE);
 
 /** The TalStreamError a constructor call throws: its code and message (undefined when none). */
 function refusal(options: PlayoutCoreOptions): [string, string] | undefined {

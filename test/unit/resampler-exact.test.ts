@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Resampler, type ResamplerOptions } from '../../src/dsp/resampler';
 import { TalStreamError } from '../../src/errors';
+import { noise } from './resampler-noise';
 
 /** I0 by its series sum_k ((x/2)^k / k!)^2, summed to double precision. */
 function i0(x: number): number {
@@ -72,16 +73,6 @@ function oracle(d: Oracle, x: Float32Array): number[] {
     }
   }
   return y;
-}
-
-function noise(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
 }
 
 /** Every call's output and the flush's, joined. */

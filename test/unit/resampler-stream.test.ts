@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Resampler } from '../../src/dsp/resampler';
 import { TalStreamError } from '../../src/errors';
-
-function noise(n: number, seed: number): Float32Array {
-  // Deterministic LCG noise: covers every frequency, so any state bug shows.
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { noise } from './resampler-noise';
 
 function concat(parts: Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
