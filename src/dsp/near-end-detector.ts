@@ -12,13 +12,16 @@
  * (the mic, aligned with the output, minus the output) times the upper envelope of the residue's
  * ratio to it; the user's voice is not in that estimate, so it stands out of the residue even while
  * the canceller still converges. A frame is the user's speech only when the output exceeds the
- * smaller prediction and the noise floor by margins. With nothing played in the window it is a
- * plain energy detector on the cleaned signal with an adaptive noise floor (rolling minimum).
+ * smaller prediction and the noise floor by margins, both in the speech band and in the whole band
+ * (see NearEndDetector). With nothing played in the window it is a plain energy detector on the
+ * cleaned signal's speech band with an adaptive noise floor (rolling minimum).
  *
  * {@link BargeInDetector} turns the verdicts into "barge-in now; the speech began at sample X".
  * Both are allocation-free per frame.
  */
 import { TalStreamError } from '../errors';
+import { BLOCK_MS, ResidueModel, type ModelTiming } from './echo-residue';
+import { SpeechBand } from './speech-band';
 
 /** A frame's verdict: the user's voice, echo (residue of what was played), or neither. */
 export type NearEndVerdict = 'speech' | 'echo' | 'silence';
@@ -31,9 +34,9 @@ export interface BargeInOptions {
   maxGapMs?: number;
   /** How far the output must exceed the predicted echo residue to be the user's voice, dB. Default 8. */
   marginDb?: number;
-  /** How far the output must exceed the noise floor to be the user's voice, dB. Default 9. */
+  /** How far the output must exceed the noise floor to be the user's voice, in the speech band (100-2000 Hz), dB. Default 9. */
   snrDb?: number;
-  /** Frames quieter than this are never speech, dBFS. Default -70. */
+  /** Frames whose speech band (100-2000 Hz) is quieter than this are never speech, dBFS. Default -70. */
   minLevelDb?: number;
   /** Frame length of the verdicts, ms. Default 10. */
   frameMs?: number;
@@ -85,22 +88,8 @@ function checkRate(sampleRate: number): void {
 }
 
 const db = (x: number): number => Math.pow(10, x / 10);
-/** Reference frames quieter than this (-70 dBFS mean square) play nothing that could echo. */
-const REF_ACTIVE = 1e-7;
-/** Blocks of the rolling extrema, and their length in ms: ~2 s of memory. */
-const BLOCKS = 8;
-const BLOCK_MS = 250;
-/** Start value of the noise floor (-40 dBFS): it falls to the truth on the first quiet frame. */
-const FLOOR_START = 1e-4;
-/** Mean square of digital silence (-100 dBFS). */
-const SILENCE = 1e-10;
-/** Delay before a frame's residue is learned, ms (see decide()). */
+/** Delay before a frame's residue is learned, ms (see ResidueModel.learn). */
 const LEARN_MS = 200;
-/** Residue over the canceller's echo estimate: largest learned, smallest predicted at onsets. */
-const MAX_GAIN = 1e3;
-const MIN_LEAK = 0.005;
-/** Blocks of the estimate's gain envelope (1 s: it follows a converging canceller). */
-const EST_BLOCKS = 4;
 
 /** How far a default `EchoCanceller`'s output lags the mic: its rule (power of two <= 8 ms, >= 16),
  * repeated (a test checks they agree) so the detector does not pull the canceller into a bundle. */
@@ -110,43 +99,19 @@ export function cancellerLatency(sampleRate: number): number {
   return b;
 }
 
-/** Rolling maximum over blocks (each block's starting at `empty`), with `fade` a decaying memory too. */
-class Envelope {
-  readonly blk: Float64Array;
-  cur = 0;
-  long = 0;
-  constructor(blocks: number, private readonly empty: number, private readonly fade = false) {
-    this.blk = new Float64Array(blocks);
-  }
-  reset(start = this.empty): void {
-    this.blk.fill(start);
-    this.cur = this.long = 0;
-  }
-  /** The envelope: the largest block and memory; Infinity if a past block is still empty (-1). */
-  max(): number {
-    let m = this.long;
-    for (let b = 0; b < this.blk.length; b++) {
-      if (this.blk[b]! < 0 && b !== this.cur) return Infinity;
-      if (this.blk[b]! > m) m = this.blk[b]!;
-    }
-    return m;
-  }
-  learn(v: number): void {
-    if (v > this.blk[this.cur]!) this.blk[this.cur] = v;
-    if (this.fade && v > this.long) this.long = v;
-  }
-  tick(decay: number, rotate: boolean): void {
-    this.long *= decay;
-    if (rotate) this.blk[(this.cur = (this.cur + 1) % this.blk.length)] = this.empty;
-  }
-}
-
 /**
  * Per-frame near-end speech detector. Feed it the mic, the reference and the canceller's output,
  * either whole frames ({@link NearEndDetector.classify}) or streams of any chunk size
  * ({@link NearEndDetector.process}). The output is taken to lag the mic by `outputLag` samples
  * (default: a default `EchoCanceller`'s latency at this rate), or not at all when it is the mic's
  * own array (no canceller); the mic so delayed minus the output is the canceller's echo estimate.
+ *
+ * It decides in two bands at once. In the speech band (100-2000 Hz) a voice has most of its power
+ * and a mic's flat noise a fraction of it (a quarter at 16 kHz, a twelfth at 48 kHz), so a quiet
+ * user stands `snrDb` over the noise there long before they do over the whole band (at -30 dB echo,
+ * a user 6 dB under it speaks ~4 dB over the mic's noise: missed on the whole band). The speech
+ * band's residue model alone lets the canceller's low-frequency residue through after double talk;
+ * so a frame is speech only when it also stands `marginDb` over the whole band's predicted residue.
  */
 export class NearEndDetector {
   /** Samples per frame. */
@@ -157,33 +122,25 @@ export class NearEndDetector {
   private readonly margin: number;
   private readonly snr: number;
   private readonly minLevel: number;
-  private readonly prior0: number;
-  private readonly priorDecay: number;
-  private readonly longDecay: number;
-  private readonly estDecay: number;
-  private readonly blockFrames: number;
-  private readonly refPow: Float64Array;
-  private refIdx = 0;
-  /** Noise floor: the envelope of 1 / output power (a rolling minimum). */
-  private readonly quiet = new Envelope(BLOCKS, 0);
-  /** Residue over the loudest reference frame of the window, and over the echo estimate. */
-  private readonly gRef = new Envelope(BLOCKS, 0, true);
-  private readonly gEst = new Envelope(EST_BLOCKS, -1);
-  private prior = 0;
-  private est = 0;
-  private onset = 0; // frames since the estimate was last inaudible
-  private readonly pendRef: Float64Array;
-  private readonly pendEst: Float64Array;
+  private readonly wide: ResidueModel;
+  private readonly band: ResidueModel;
+  private readonly micBand: SpeechBand;
+  private readonly refBand: SpeechBand;
+  private readonly outBand: SpeechBand;
+  private readonly learnFrames: number;
   private frame = 0;
-  private played = 0;
   private lastSpeech = -1e9;
-  /** The last `outputLag` mic samples (the output's alignment). */
+  /** The last `outputLag` mic samples (the output's alignment), whole band and speech band. */
   private readonly micLag: Float32Array;
+  private readonly micLagBand: Float32Array;
   private lagPos = 0;
-  // Streaming sums of the frame being filled: reference, output, echo estimate.
+  // Streaming sums of the frame being filled: reference, output, echo estimate; whole band, then speech band.
   private sr = 0;
   private se = 0;
   private sy = 0;
+  private srb = 0;
+  private seb = 0;
+  private syb = 0;
   private filled = 0;
 
   constructor(sampleRate: number, options: BargeInOptions = {}, outputLag = cancellerLatency(sampleRate)) {
@@ -194,36 +151,43 @@ export class NearEndDetector {
     this.margin = db(o.marginDb);
     this.snr = db(o.snrDb);
     this.minLevel = db(o.minLevelDb);
-    this.prior0 = db(o.priorGainDb);
-    // The prior fades at 10 dB per second of played audio, after a hold: by then the rolling
-    // maximum holds what the residue really is (frames judged echo under the prior fed it).
-    this.priorDecay = db((-10 * frameMs) / 1000);
-    // The long memory fades at 6 dB per second of played audio.
-    this.longDecay = db((-6 * frameMs) / 1000);
-    // The echo estimate's envelope fades at 120 dB/s (RT60 500 ms): a residue outlasts its echo
-    // by no more than the room's tail does.
-    this.estDecay = db((-120 * frameMs) / 1000);
-    this.blockFrames = Math.max(1, Math.round(BLOCK_MS / frameMs));
-    this.refPow = new Float64Array(Math.max(1, Math.ceil(o.echoWindowMs / frameMs)));
-    this.pendRef = new Float64Array(Math.max(1, Math.round(LEARN_MS / frameMs)));
-    this.pendEst = new Float64Array(this.pendRef.length);
+    this.learnFrames = Math.max(1, Math.round(LEARN_MS / frameMs));
+    const timing: ModelTiming = {
+      prior0: db(o.priorGainDb),
+      // The prior fades at 10 dB per second of played audio, after a hold: by then the rolling
+      // maximum holds what the residue really is (frames judged echo under the prior fed it).
+      priorDecay: db((-10 * frameMs) / 1000),
+      // The long memory fades at 6 dB per second of played audio.
+      longDecay: db((-6 * frameMs) / 1000),
+      // The echo estimate's envelope fades at 120 dB/s (RT60 500 ms): a residue outlasts its echo
+      // by no more than the room's tail does.
+      estDecay: db((-120 * frameMs) / 1000),
+      blockFrames: Math.max(1, Math.round(BLOCK_MS / frameMs)),
+      windowFrames: Math.max(1, Math.ceil(o.echoWindowMs / frameMs)),
+      learnFrames: this.learnFrames,
+    };
+    this.wide = new ResidueModel(timing);
+    this.band = new ResidueModel(timing);
+    this.micBand = new SpeechBand(sampleRate);
+    this.refBand = new SpeechBand(sampleRate);
+    this.outBand = new SpeechBand(sampleRate);
     this.micLag = new Float32Array(Math.max(1, Math.round(outputLag)));
+    this.micLagBand = new Float32Array(this.micLag.length);
     this.reset();
   }
 
   /** Forgets the learned floor and echo gains (a new device, a new session). */
   reset(): void {
     this.verdict = 'silence';
-    this.refPow.fill(0);
-    this.quiet.reset(1 / FLOOR_START);
-    this.gRef.reset();
-    this.gEst.reset();
-    this.pendRef.fill(-1);
-    this.pendEst.fill(-1);
+    this.wide.reset();
+    this.band.reset();
+    this.micBand.reset();
+    this.refBand.reset();
+    this.outBand.reset();
     this.micLag.fill(0);
-    this.prior = this.prior0;
-    this.refIdx = this.est = this.onset = this.frame = this.played = this.lagPos = 0;
-    this.sr = this.se = this.sy = this.filled = 0;
+    this.micLagBand.fill(0);
+    this.frame = this.lagPos = 0;
+    this.sr = this.se = this.sy = this.srb = this.seb = this.syb = this.filled = 0;
     this.lastSpeech = -1e9;
   }
 
@@ -251,79 +215,44 @@ export class NearEndDetector {
 
   /** One sample; true when it completes a frame (decided). */
   private feed(m: number, r: number, e: number, same: boolean): boolean {
+    const rb = this.refBand.step(r);
+    const mb = this.micBand.step(m);
+    // The mic as output (no canceller): its band is the mic's.
+    const eb = same ? mb : this.outBand.step(e);
     if (!same) {
       const y = this.micLag[this.lagPos]! - e;
+      const yb = this.micLagBand[this.lagPos]! - eb;
       this.micLag[this.lagPos] = m;
+      this.micLagBand[this.lagPos] = mb;
       this.lagPos = (this.lagPos + 1) % this.micLag.length;
       this.sy += y * y;
+      this.syb += yb * yb;
     }
     this.sr += r * r;
     this.se += e * e;
+    this.srb += rb * rb;
+    this.seb += eb * eb;
     if (++this.filled < this.frameSize) return false;
     const f = this.frameSize;
-    this.decide(this.sr / f, this.se / f, this.sy / f);
-    this.sr = this.se = this.sy = this.filled = 0;
+    this.decide(this.sr / f, this.se / f, this.sy / f, this.srb / f, this.seb / f, this.syb / f);
+    this.sr = this.se = this.sy = this.srb = this.seb = this.syb = this.filled = 0;
     return true;
   }
 
-  /** The decision on one frame's mean squares (reference, output, echo estimate). */
-  private decide(pr: number, pe: number, py: number): NearEndVerdict {
-    this.refPow[this.refIdx] = pr; // the loudest reference frame that can still be echoing:
-    this.refIdx = (this.refIdx + 1) % this.refPow.length;
-    let prWin = 0;
-    for (let i = 0; i < this.refPow.length; i++) if (this.refPow[i]! > prWin) prWin = this.refPow[i]!;
-    // Noise floor: rolling minimum of the output over ~2 s. Digital silence (a muted or starting
-    // device, a remote or synthetic track between its sounds) holds it where it was: taken as a
-    // level, it would make a device's noise look like speech for 2 s; ignored, it would leave the
-    // floor to the sounds themselves (bursts between zeros become the floor; with nothing else for
-    // 2 s, an infinite floor: nothing is speech). So do the first frames (the canceller's zeros).
+  /** The decision on one frame's mean squares (reference, output, echo estimate), whole band then speech band. */
+  private decide(pr: number, pe: number, py: number, prb: number, peb: number, pyb: number): NearEndVerdict {
     this.frame++;
-    this.quiet.learn(pe > SILENCE && this.frame > 2 ? 1 / pe : this.quiet.max());
-    const floor = 1 / this.quiet.max();
-    this.quiet.tick(1, this.frame % this.blockFrames === 0);
-    const playing = prWin > REF_ACTIVE;
-    // The residue predicted two ways, the smaller trusted (each an upper envelope): from the
-    // loudest reference frame that can still echo (pessimistic in time: any of the window), and
-    // from the canceller's estimate of this frame's echo (once learned, and heard over the noise:
-    // the residue follows the echo it is left from, frame by frame; the user's voice is not in it).
-    this.est = Math.max(py, this.est * this.estDecay);
-    const heard = this.est > floor;
-    this.onset = heard ? this.onset + 1 : 0;
-    let pred = 0;
-    if (playing) {
-      pred = Math.max(this.prior, this.gRef.max()) * prWin;
-      if (heard) pred = Math.min(pred, this.gEst.max() * this.est);
-      // Where an echo resumes after a pause, its residue can exceed what was learned: for the
-      // first 2 x LEARN_MS, up to ~-23 dB of the estimate (as the canceller itself assumes).
-      if (this.onset <= 2 * this.pendRef.length) pred = Math.max(pred, MIN_LEAK * this.est);
-    }
-    const loud = pe > this.snr * floor;
-    const speech = loud && pe > this.minLevel && pe - floor > this.margin * pred;
-    // Learn the residue's gains from frames explained as echo, but only once it is clear they were
-    // not part of the user's speech: a frame is committed LEARN_MS later, if no speech frame came
-    // within LEARN_MS either side. Learning at once would let the soft onset and tail of the
-    // user's own voice (frames just under the threshold) ratchet the threshold up.
+    const afterSpeech = this.frame - this.lastSpeech <= 2 * this.learnFrames;
+    this.wide.observe(pr, pe, py, this.frame, afterSpeech);
+    this.band.observe(prb, peb, pyb, this.frame, afterSpeech);
+    const loud = peb > this.snr * this.band.floor;
+    const speech =
+      loud && peb > this.minLevel && this.band.overResidue(peb, this.margin) && this.wide.overResidue(pe, this.margin) && pe > this.wide.floor;
     if (speech) this.lastSpeech = this.frame;
-    const slot = this.frame % this.pendRef.length;
-    if (this.frame - this.lastSpeech > 2 * this.pendRef.length) {
-      this.gRef.learn(this.pendRef[slot]!); // -1 (nothing to learn) changes nothing
-      this.gEst.learn(this.pendEst[slot]!);
-    }
-    // What is learned is the residue above the noise's own spread (3 dB over the floor, a minimum),
-    // only while the reference is louder than the floor (noise over a near-silent reference would
-    // teach a huge "echo gain"), and for the estimate only while it is heard.
-    const learn = playing && !speech && prWin > floor;
-    const res = Math.max(0, pe - 2 * floor);
-    this.pendRef[slot] = learn ? res / prWin : -1;
-    this.pendEst[slot] = learn && heard ? Math.min(MAX_GAIN, res / this.est) : -1;
-    if (playing) {
-      // Time runs only while something plays, so the memory survives the pauses between answers.
-      const rotate = ++this.played % this.blockFrames === 0;
-      if (this.played > this.refPow.length) this.prior *= this.priorDecay;
-      this.gRef.tick(this.longDecay, rotate);
-      this.gEst.tick(1, rotate);
-    }
-    this.verdict = speech ? 'speech' : playing && loud ? 'echo' : 'silence';
+    const quietAround = this.frame - this.lastSpeech > 2 * this.learnFrames;
+    this.wide.learn(pe, speech, quietAround, this.frame);
+    this.band.learn(peb, speech, quietAround, this.frame);
+    this.verdict = speech ? 'speech' : this.wide.playing && loud ? 'echo' : 'silence';
     return this.verdict;
   }
 }

@@ -83,6 +83,39 @@ describe('NearEndDetector + BargeInDetector', () => {
     });
   });
 
+  it('finds a quiet user under a quiet echo: 6 dB under a -30 dB echo, 4 dB over the mic noise', () => {
+    // The echo at -50 dBFS (the answer at -20, the path -30 dB), the mic's flat noise at -60, the
+    // user at -56 dBFS: over the whole band the user is ~4 dB over the noise, under the 9 dB snrDb
+    // (the whole-band detector found none of these eight); in the speech band (100-2000 Hz: a
+    // quarter of the noise's power at 16 kHz, most of the voice's) they are ~9-10 dB over it.
+    const ref = assistant(66);
+    const echo = echoOf(ref, room(-30), 0.12 * RATE);
+    const user = new Float32Array(ref.length);
+    const truth: number[] = [];
+    [1, 2, 3, 4, 1, 2, 3, 4].forEach((k, i) => {
+      const u = speech(`user-${k}.wav`, -56);
+      const at = (10 + 7 * i) * RATE;
+      user.set(u, at);
+      truth.push(at + onsetOf(u));
+    });
+    const { events } = session(mix(echo, user, noise(ref.length, -60)), ref, PRODUCT);
+    const within = (d: number, t: number): boolean => d >= t - 0.1 * RATE && d <= t + 2 * RATE;
+    expect(events.filter(([d]) => !truth.some((t) => within(d, t)))).toEqual([]);
+    const found = truth.map((t) => events.find(([d]) => within(d, t)));
+    // The goal at -6 dB is misses <= 10% (over the bench's grid), p50 <= 200 ms, p90 <= 350 ms.
+    // Measured here: 7 of 8 found; the miss is the first (user-1 at 10 s: user-1 at a later place
+    // in the answer is found); 1 of 8 is the bound a regression would cross. Latencies from the
+    // true onset 140-200 ms, and 400 ms for both user-4s ("Actually, cancel that.": its first
+    // frames stay under the margins at this level; measured, not explained), so: the median at the
+    // p50 goal, and each within 450 ms (in the first word).
+    expect(found.filter((ev) => ev === undefined).length).toBeLessThanOrEqual(1);
+    const latency = found.flatMap((ev, i) => (ev ? [(ev[0] - truth[i]!) / RATE] : [])).sort((a, b) => a - b);
+    expect(latency[Math.floor(latency.length / 2)]).toBeLessThanOrEqual(0.2);
+    // The rule needs 100 ms of speech from the run's onset; the onset is at most 50 ms early.
+    for (const l of latency) expect(l).toBeGreaterThanOrEqual(0.05);
+    expect(latency[latency.length - 1]).toBeLessThanOrEqual(0.45);
+  });
+
   it('is a plain energy detector while nothing plays: speech in noise found, noise alone not', () => {
     const u = speech('user-3.wav', -40);
     const n = noise(4 * RATE, -60);
