@@ -31,7 +31,8 @@ export default [
     plugins: [inlineWorklets(), ts(), emitWorkletFile()],
   },
   {
-    input: 'src/index.ts',
+    // The script-tag build: the browser API only (src/browser.ts), not the simulation tools.
+    input: 'src/browser.ts',
     output: { file: 'dist/talstream.iife.js', format: 'iife', name: 'TalStream', sourcemap: false },
     plugins: [inlineWorklets(), ts(), terser({ compress: { passes: 2 } })],
   },

@@ -42,7 +42,7 @@ interface Run {
 function play(p: DrivenPage, frames: number, sharedMemory: boolean | undefined): Promise<Run> {
   return p.evaluate(
     async ({ frames, sharedMemory }) => {
-      const T = (window as unknown as { TalStream: typeof import('../../src/index') }).TalStream;
+      const T = (window as unknown as { TalStream: typeof import('../../src/browser') }).TalStream;
       const n = 480;
       const ctx = new OfflineAudioContext(1, frames * n + 2400, 24000);
       const player = await T.Player.create(ctx, { sharedMemory, jitter: { policy: 'on-arrival' } });
@@ -148,7 +148,7 @@ describe(`Player over a SharedArrayBuffer ring in ${engine} (cross-origin isolat
     try {
       await other.goto(`${server.origin}/test/fixtures/coi-page.html`); // not isolated
       const r = await other.evaluate(async () => {
-        const T = (window as unknown as { TalStream: typeof import('../../src/index') }).TalStream;
+        const T = (window as unknown as { TalStream: typeof import('../../src/browser') }).TalStream;
         const ctx = new OfflineAudioContext(1, 128, 24000);
         const code = await T.Player.create(ctx, { sharedMemory: true }).then(
           () => 'created',

@@ -1,0 +1,35 @@
+// The two builds' public surfaces (run after `npm run build`, as `npm test` does): the script-tag
+// build carries the browser API and leaves out the simulation tools, which the ESM build keeps.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+
+const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
+const TOOLS = ['PlayoutCore', 'oracleDelayMs', 'simulatePlayout'];
+
+/** Runs the script-tag bundle in a context holding only the language and the text codecs (the
+ * frame codec makes its UTF-8 coders at load): it touches no browser global when it loads. */
+function loadIife(): Record<string, unknown> {
+  const sandbox: { TalStream?: Record<string, unknown> } = { TextEncoder, TextDecoder };
+  runInNewContext(`${readFileSync(path.join(dist, 'talstream.iife.js'), 'utf8')};this.TalStream = TalStream;`, sandbox);
+  return sandbox.TalStream!;
+}
+
+describe('build entries', () => {
+  it('dist/talstream.iife.js: the browser API on a bare global, without the simulation tools', () => {
+    const api = loadIife();
+    for (const name of ['createClient', 'Player', 'Microphone', 'Conversation', 'Resampler', 'TalStreamError', 'FrameDecoder']) {
+      expect(typeof api[name], name).toBe('function');
+    }
+    for (const name of TOOLS) expect(api[name], name).toBeUndefined();
+  });
+
+  it('dist/talstream.mjs: everything, the simulation tools included', async () => {
+    const esm = (await import(pathToFileURL(path.join(dist, 'talstream.mjs')).href)) as Record<string, unknown>;
+    for (const name of [...TOOLS, 'createClient', 'Player', 'Conversation']) expect(typeof esm[name], name).toBe('function');
+    // The ESM build exports what the script-tag build does, and the tools: nothing else differs.
+    expect(Object.keys(esm).sort()).toEqual([...Object.keys(loadIife()), ...TOOLS].sort());
+  });
+});
