@@ -143,8 +143,10 @@ export class NearEndDetector {
   private syb = 0;
   private filled = 0;
 
-  constructor(sampleRate: number, options: BargeInOptions = {}, outputLag = cancellerLatency(sampleRate)) {
+  constructor(sampleRate: number, options: BargeInOptions = {}, outputLag?: number) {
+    // Checked before the default lag is worked out: cancellerLatency(Infinity) would never return.
     checkRate(sampleRate);
+    outputLag ??= cancellerLatency(sampleRate);
     const o = resolveBargeInOptions(options);
     this.frameSize = Math.max(1, Math.round((o.frameMs * sampleRate) / 1000));
     const frameMs = (this.frameSize * 1000) / sampleRate;

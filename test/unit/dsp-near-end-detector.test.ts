@@ -314,5 +314,8 @@ describe('BargeInDetector (the rule alone)', () => {
       expect(() => new NearEndDetector(16000, o as object)).toThrow(/bargeIn\./);
     }
     expect(() => new BargeInDetector(0)).toThrow(TalStreamError);
+    // An infinite rate: the default output lag (cancellerLatency) was worked out before the rate
+    // was checked, and its doubling loop never ended (the test hung).
+    expect(() => new NearEndDetector(Infinity)).toThrow(TalStreamError);
   });
 });
