@@ -52,12 +52,38 @@ describe('DelayEstimator (exact, white noise through a known delay)', () => {
     }
   });
 
+  it('whitens: a coloured reference through a pure delay gives the same impulse of a correlation', () => {
+    // SCOT divides each bin by the geometric mean of both auto-spectra, so the colour of the
+    // reference (white noise through a one-pole low-pass at 0.9: 20 dB of tilt) is gone and the
+    // peak stands out as for white noise. An impulse among zeros over L + 1 lags has a peak of
+    // sqrt(L + 1) times their RMS (14.2 for 203 lags, 15.9 for 253 at 5 kHz); the finite windows
+    // leave a little spread: within 5% of it.
+    const white = noise(RATE4, -20, 3);
+    let y = 0;
+    const coloured = white.map((v) => (y = 0.9 * y + v) * 0.3);
+    for (const ref of [white, coloured]) {
+      const e = estimate(RATE4, delayed(ref, 37), ref);
+      expect(Math.abs(e.delay - 37)).toBeLessThan(0.01);
+      expect(e.confidence).toBeGreaterThan(0.95 * Math.sqrt(203));
+    }
+    // 5 kHz: no decimation (5000 / 4000 rounds to 1), a 1280-sample window, 0.05 x 5000 + 2 = 252
+    // lags, an FFT of 2048 (the window is not half of it, as it is at 4 kHz).
+    const r5 = noise(5000, -20, 3);
+    const e5 = estimate(5000, delayed(r5, 37), r5);
+    expect(Math.abs(e5.delay - 37)).toBeLessThan(0.01);
+    expect(e5.confidence).toBeGreaterThan(0.95 * Math.sqrt(253));
+  });
+
   it('refines between lags: two equal paths a sample apart are a delay of d + 0.5', () => {
     // ref/2 at 37 and ref/2 at 38: the correlation has two equal peaks; the parabola through the
     // larger and its neighbours (a = the other peak, c ~ 0) lands halfway: frac = -0.5 x b / -b.
     const ref = noise(RATE4, -20, 3);
     const e = estimate(RATE4, delayed(ref, 37, 0.5, 38, 0.5), ref);
     expect(Math.abs(e.delay - 37.5)).toBeLessThan(0.02);
+    // The same with the loudspeaker wired the other way round (both taps -1/2): the parabola is
+    // fitted to the peak's magnitude, so it lands halfway too.
+    const inv = estimate(RATE4, delayed(ref, 37, -0.5, 38, -0.5), ref);
+    expect(Math.abs(inv.delay - 37.5)).toBeLessThan(0.02);
   });
 
   it('works on the decimated grid at 16 kHz (factor 4): a delay of 150 = 37.5 decimated lags', () => {
@@ -103,6 +129,9 @@ describe('DelayEstimator (exact, white noise through a known delay)', () => {
     expect(Math.abs(estimate(RATE4, delayed(ref, 300), ref, 100).delay - 300)).toBeLessThan(0.01);
     expect(estimate(RATE4, delayed(ref, 300), ref, 50).delay).toBe(-1);
     expect(estimate(RATE4, delayed(ref, 402), ref, 100).delay).toBe(-1);
+    // 200 ms: 802 lags, the window and the lags need an FFT of 2048 (1826 samples, not a power
+    // of two away from the window's 1024 as at 50 and 100 ms).
+    expect(Math.abs(estimate(RATE4, delayed(ref, 700), ref, 200).delay - 700)).toBeLessThan(0.01);
   });
 
   it('trusts nothing from unrelated signals or silence (-80 dBFS per window)', () => {

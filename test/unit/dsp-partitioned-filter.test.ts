@@ -151,11 +151,11 @@ function place(f: PartitionedFilter, j: number, t: Float64Array): void {
 }
 
 /**
- * Three gradient steps from zero, each on an impulse reference (at t[B], the block's first
- * sample) in one partition only, so step s writes partition s; the error blocks are random and mu
- * varies per bin (a mu read from the wrong bin shows). With mu flat, conj(X) E of that impulse
- * would be the error block itself, first half only; with mu varying, the update spills into the
- * second half (circular wrap), so whether a partition was constrained shows. The documented
+ * Three gradient steps from zero, each on a random reference window in one partition only, so
+ * step s writes partition s; the error blocks are random and mu varies per bin (a mu read from
+ * the wrong bin shows; a random window has a complex spectrum, so X for conj(X) shows). The
+ * update, a circular correlation, spills into the second half (circular wrap), so whether a
+ * partition was constrained shows. The documented
  * constraint: partition 0 and partition 1 + block % (M - 1) after every step (block = step here:
  * partition 1 at steps 0 and 2, partition 2 at step 1, before it is written). Returns the filter
  * and the expected 2B-sample response of each partition.
@@ -168,10 +168,11 @@ function trained(seed = 5): { f: PartitionedFilter; parts: number[][]; mu: Float
   let prop = [0.99 / M, 0.99 / M, 0.99 / M]; // the documented start: equal shares summing to 0.99
   const t = new Float64Array(N);
   for (let step = 0; step < M; step++) {
-    place(f, step, impulse(B));
+    const x = Float64Array.from({ length: N }, () => 2 * r() - 1);
+    place(f, step, x);
     const e = randomBlock(r);
     const { eRe, eIm } = errorSpectrum(e);
-    const u = expectedUpdate(impulse(B), e, mu, prop[step]!, false);
+    const u = expectedUpdate(x, e, mu, prop[step]!, false);
     parts[step] = parts[step]!.map((v, i) => v + u[i]!);
     for (const j of [0, 1 + (step % (M - 1))]) for (let i = B; i < N; i++) parts[j]![i] = 0;
     f.adapt(eRe, eIm, mu, step, t);
@@ -296,6 +297,22 @@ describe('PartitionedFilter (two-path MDF, exact on a 3 x 16-tap filter)', () =>
     f.choose(4.5, 5.5);
     expect(stream(f, x, true)).toEqual(fgBefore);
     expect(stream(f, x, false)).not.toEqual(fgBefore); // the background did change
+  });
+
+  it('works with one partition (constrained at every step, no other in turn)', () => {
+    const f = new PartitionedFilter(new RealFft(N), 1);
+    const r = rng(8);
+    const x = Float64Array.from({ length: N }, () => 2 * r() - 1);
+    const e = randomBlock(r);
+    const { eRe, eIm } = errorSpectrum(e);
+    const mu = new Float64Array(B + 1).fill(0.7);
+    f.pushReference(x);
+    f.adapt(eRe, eIm, mu, 5, new Float64Array(N));
+    const w = expectedUpdate(x, e, mu, 0.99, true); // the one partition's share: 0.99
+    const out = new Float64Array(N);
+    f.pushReference(impulse(B));
+    f.estimate(false, out);
+    expectClose(out.subarray(B), w.slice(0, B));
   });
 
   it('peakTap() is the largest tap of the constrained partitions, in samples from the filter start', () => {
