@@ -97,8 +97,11 @@ describe('ResidueModel: the prediction from the reference', () => {
     // Not learned without a quiet neighbourhood, from speech, or over a reference under the floor.
     close(run(frames.map((f) => ({ ...f, quiet: false }))).pred[8]!, 2 * 0.5 ** 5 * 1e-2);
     close(run([{ ...frames[0]!, speech: true }, ...frames.slice(1)]).pred[8]!, 2 * 0.5 ** 5 * 1e-2);
-    const under = run([{ pr: 5e-5, pe: 1e-3 }, ...times(10, { pr: 5e-5, pe: 0 })]).pred;
-    close(under[8]!, 2 * 0.5 ** 5 * 5e-5);
+    // (A reference at the floor, 1e-4 exactly, is not over it: nothing learned, the prior.)
+    for (const pr of [5e-5, 1e-4]) {
+      const under = run([{ pr, pe: 1e-3 }, ...times(10, { pr, pe: 0 })]).pred;
+      close(under[8]!, 2 * 0.5 ** 5 * pr);
+    }
     // A learned gain from the reference's loudest frame of the window, not the current one.
     const peak = run([{ pr: 1e-2, pe: 1e-3 }, { pr: 1e-3 }, { pr: 1e-3 }, ...times(6, { pr: 1e-3 })], { ...T, prior0: 0 }).pred;
     close(peak[3]!, 0.08 * 1e-3);
@@ -150,6 +153,25 @@ describe('ResidueModel: the prediction from the canceller\'s estimate', () => {
     // Not learned while the estimate is not heard (under the floor): no bound, the prior.
     const unheard = run(times(10, { pr: 1e-2, py: 5e-5 }), { ...T, priorDecay: 1 });
     close(unheard.pred[8]!, 0.02);
+  });
+
+  it('learns the estimate\'s gain only from frames where the estimate is heard (strictly over the floor)', () => {
+    // Frames 1-8: the estimate at or under the 1e-4 floor (5e-5, or 1e-4 exactly: not over it);
+    // frame 9 on: heard (1e-3). At frame 9 the blocks of the estimate's gain that are not the
+    // current one (1-3) hold nothing learned: no bound, the prediction is the prior x 1e-2 = 0.02.
+    // (Had the unheard frames taught their gain of 0, it would be min(0.02, 0) = 0, raised to
+    // the onset's 0.005 x 1e-3.)
+    for (const py of [5e-5, 1e-4]) {
+      const { pred } = run([...times(8, { pr: 1e-2, py }), ...times(2, { pr: 1e-2, py: 1e-3 })], { ...T, priorDecay: 1 });
+      close(pred[8]!, 0.02);
+    }
+    // Frames where nothing plays teach nothing either, and nothing is pending at the start: two
+    // silent frames, then the estimate heard from frame 3. Block 0 (played frames 1-2) learns the
+    // pending values of frames 1-2: nothing. At frame 10 block 0 is still empty: no bound (0.02);
+    // at frame 11 it is the current block again, blocks 1-3 hold 0: the prediction is 0.
+    const late = run([...times(2, { pr: 0 }), ...times(9, { pr: 1e-2, py: 1e-3 })], { ...T, priorDecay: 1 }).pred;
+    close(late[9]!, 0.02);
+    expect(late[10]).toBe(0);
   });
 });
 

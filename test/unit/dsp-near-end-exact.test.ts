@@ -104,6 +104,35 @@ describe('NearEndDetector decisions on steady tones (exact)', () => {
     expect(w[39]).toBe('speech');
   });
 
+  it('learns the echo\'s residue gain from echo frames, never from the frames around speech', () => {
+    // priorGainDb 0, echoWindowMs 100: the prior (1) holds for 10 played frames, then fades at
+    // 10 dB/s (0.1 dB per frame). The echo is half the reference (-6 dB: 2.5e-3 against 1e-2), the
+    // floor at its start (1e-4) for the first 2 s (200 frames). The echo's frames teach the gain
+    // (2.5e-3 - 2e-4) / 1e-2 = 0.23 (committed 20 frames later when no speech is within 20
+    // frames): the prediction stays at 0.23 x 1e-2 after the prior has faded, and the echo stays
+    // echo. (A detector that learned nothing would call it speech once the prior fell under
+    // (2.5e-3 - 1e-4) / (6.31 x 1e-2) = 0.038, -14 dB: ~140 frames after the hold, before frame 200.)
+    // From frame 200 the start value has left the floor's 2 s memory: the floor is the echo's
+    // own level (it never stops), so the echo is silence (not 9 dB over it), and it teaches a gain
+    // of 0 (under twice the floor); the 0.23 is held for 2 s.
+    // Then a user (a 700 Hz tone: a frame holds whole periods of 200 Hz, so the tones' powers
+    // add) at 4e-2: 4.25e-2 is 12 dB over the floor and over 2.5e-3 + 6.31 x 0.23e-2: speech.
+    // Then their soft tail, 1.5e-2 for 10 frames: 1.75e-2 is under 9 dB over the floor (silence);
+    // it is within 200 ms of speech when its residue would be committed, so it is not learned.
+    // Learned, its gain (1.75e-2 - 5e-3) / 1e-2 = 1.25 would hold the prediction at 1.25e-2 for
+    // 2 s, and the user at 4e-2 again, 100 frames later, would be under 2.5e-3 + 6.31 x 1.25e-2.
+    const n = 490;
+    const ref = tone(repeat(1e-2, n));
+    const user = tone([...repeat(0, 300), ...repeat(4e-2, 40), ...repeat(1.5e-2, 10), ...repeat(0, 100), ...repeat(4e-2, 40)], 700);
+    const mic = ref.map((v, i) => 0.5 * v + user[i]!);
+    const v = verdicts(mic, ref, { priorGainDb: 0, echoWindowMs: 100 });
+    expect(v.slice(2, 200)).toEqual(repeat('echo', 198));
+    expect(v.slice(210, 300)).toEqual(repeat('silence', 90));
+    expect(v.slice(302, 340)).toEqual(repeat('speech', 38));
+    expect(v.slice(342, 450)).toEqual(repeat('silence', 108));
+    expect(v.slice(452, 490)).toEqual(repeat('speech', 38));
+  });
+
   it('takes the canceller\'s output for the decision, and the mic minus it (aligned by outputLag) as the echo estimate', () => {
     // The mic is a loud tone (+15 dB over the reference: speech without a canceller); the
     // "canceller" output is the same tone 20 dB down. Decided on the output: 5 dB under the
