@@ -10,6 +10,8 @@ import { noise, rng } from './dsp-echo-sim';
 // converged filter is the path's largest tap, to the sample.
 
 const R8 = 8000;
+/** Blocks of 64, 4 partitions, the echo's delay known (50 ms = 400 samples). */
+const FIXED_8: EchoCancellerOptions = { blockMs: 8, filterMs: 32, delayMs: 50 };
 
 /** `ref` through the taps [delay, gain], no noise. */
 function echo(ref: Float32Array, taps: [number, number][]): Float32Array {
@@ -190,5 +192,114 @@ describe('EchoCanceller on short synthetic echo paths (8 kHz, white reference, n
     expect(inPlace).toEqual(whole);
     // Not trivially equal to the mic: it cancelled.
     expect(erle(mic, whole, 64, 0.5, 1)).toBeGreaterThan(10);
+  });
+});
+
+describe('EchoCanceller: when the filter moves, learns and reports (8 kHz, white reference)', () => {
+  // A 64 ms filter (8 partitions of 64) from bulk 0, maxDelayMs 300: the delay estimator (4 kHz
+  // inside, 1024-sample window, 1202 lags) makes its first estimate once 1024 + 1202 decimated
+  // samples (4452 input samples: the block ending at 4480) are in, then one every 512 decimated
+  // samples (1024 input samples). The filter moves only when two estimates in a row agree.
+  const MOVING: EchoCancellerOptions = { blockMs: 8, filterMs: 64 };
+
+  function blocks(ec: EchoCanceller, mic: Float32Array, ref: Float32Array): { out: Float32Array; moves: [number, number][] } {
+    const out = new Float32Array(mic.length);
+    const moves: [number, number][] = [];
+    for (let s = 0; s < mic.length; s += 64) {
+      const before = ec.bulkDelay;
+      ec.process(mic.subarray(s, s + 64), ref.subarray(s, s + 64), out.subarray(s, s + 64), 64);
+      if (ec.bulkDelay !== before) moves.push([s + 64, ec.bulkDelay]);
+    }
+    return { out, moves };
+  }
+
+  it('moves on the second agreeing estimate, and keeps cancelling across the move (taps and history moved together)', () => {
+    const ref = noise(2 * R8, -20, 7);
+    const mic = echo(ref, [[400, 0.5]]);
+    const ec = new EchoCanceller(R8, MOVING);
+    const { out, moves } = blocks(ec, mic, ref);
+    // One move, at the second estimate (the block ending at 4480 + 1024), to (400 - 128) / 64 -> 256.
+    expect(moves).toEqual([[5504, 256]]);
+    // The echo was at tap 400 of the filter, now at 144: the taps moved 4 partitions and every
+    // partition's reference spectrum was re-read at the new delay, so the blocks right after the
+    // move cancel as well as those right before (within 3 dB); stale spectra would leave the echo.
+    const at = 5504 / 64;
+    const before = erle(mic.subarray((at - 8) * 64), out.subarray((at - 8) * 64), 64, 0, 8 * 64 / R8);
+    const after = erle(mic.subarray(at * 64), out.subarray(at * 64), 64, 0, 8 * 64 / R8);
+    expect(before).toBeGreaterThan(15);
+    expect(after).toBeGreaterThanOrEqual(before - 3);
+  });
+
+  it('does not move while the echo is where the filter wants it: headroom / 2 .. headroom + 3 blocks in', () => {
+    // From bulk 0 the sweet spot is 64..320 samples: an echo at 300 stays at bulk 0 (though
+    // (300 - 128) / 64 would be 128); at 340 the filter moves to (340 - 128) / 64 -> 192.
+    // With a known delayMs (0 here) nothing moves, whatever the echo.
+    const ref = noise(1.5 * R8, -20, 7);
+    for (const [d, o, bulk] of [
+      [300, MOVING, 0],
+      [340, MOVING, 192],
+      [400, { ...MOVING, delayMs: 0 }, 0],
+    ] as [number, EchoCancellerOptions, number][]) {
+      const ec = new EchoCanceller(R8, o);
+      run(ec, echo(ref, [[d, 0.5]]), ref);
+      expect(ec.bulkDelay).toBe(bulk);
+      expect(ec.delay).toBe(d);
+    }
+  });
+
+  it('keeps the reference history a long known delay needs (287.5 ms: bulk 2112, maxDelayMs 0)', () => {
+    // delayMs 287.5 = 2300 samples: bulk (2300 - 128) / 64 -> 33 blocks = 2112; the history ring
+    // must hold 2112 + 2 blocks even though maxDelayMs is 0.
+    const ref = noise(2 * R8, -20, 5);
+    const mic = echo(ref, [[2300, 0.5]]);
+    const ec = new EchoCanceller(R8, { blockMs: 8, filterMs: 32, delayMs: 287.5, maxDelayMs: 0 });
+    const out = run(ec, mic, ref);
+    expect(ec.bulkDelay).toBe(2112);
+    expect(ec.delay).toBe(2300);
+    expect(erle(mic, out, ec.latency, 1.5, 2)).toBeGreaterThanOrEqual(30);
+  });
+
+  it('leaves a reference under -70 dBFS alone: the output is the mic, bit-identical', () => {
+    // -76 dBFS white noise (mean square 2.5e-8 < 1e-7) and its echo: nothing is learned, no ERLE.
+    const ref = noise(R8, -76, 3);
+    const mic = echo(ref, [[100, 0.5]]);
+    const ec = new EchoCanceller(R8, { blockMs: 8, filterMs: 32 });
+    const out = run(ec, mic, ref);
+    for (let i = 0; i + 64 < mic.length; i++) expect(out[i + 64]).toBe(mic[i]);
+    expect([ec.erleDb, ec.converged]).toEqual([0, false]);
+    // A mic of zeros under a loud reference: nothing in, nothing out; ERLE 0 (not 0/0).
+    const z = new EchoCanceller(R8, FIXED_8);
+    run(z, new Float32Array(R8 / 2), noise(R8 / 2, -20, 3));
+    expect(z.erleDb).toBe(0);
+  });
+
+  it('is not converged while the ERLE statistic is under 10 dB (its ~0.5 s average starts at 0 dB)', () => {
+    // The filter starts at zero (output = mic: 0 dB) and the statistic averages over ~0.5 s: at
+    // 0.2 s it is still under 10 dB, so not converged, though the start-up rate is left by then.
+    const ref = noise(R8, -20, 5);
+    const mic = echo(ref, [[400, 0.5]]);
+    const ec = new EchoCanceller(R8, FIXED_8);
+    run(ec, mic.subarray(0, 0.2 * R8), ref.subarray(0, 0.2 * R8));
+    expect(ec.erleDb).toBeLessThan(10);
+    expect(ec.converged).toBe(false);
+    run(ec, mic.subarray(0.2 * R8), ref.subarray(0.2 * R8));
+    expect(ec.converged).toBe(true);
+  });
+
+  it('does not diverge through double talk: a near-end 10 dB over the echo for 0.5 s', () => {
+    // Converged on a pure delay for 1.5 s, then the near-end (white noise at -16 dBFS against
+    // the echo's -26) for 0.5 s. Valin's rule lowers the step when the error is mostly the
+    // near-end, and the two-path filter keeps a disturbed background out of the output: the echo
+    // left in the output (output - near-end) after the burst is within 3 dB of before it.
+    const ref = noise(3 * R8, -20, 5);
+    const e = echo(ref, [[400, 0.5]]);
+    const near = noise(3 * R8, -16, 12).map((v, i) => (i >= 1.5 * R8 && i < 2 * R8 ? v : 0));
+    const ec = new EchoCanceller(R8, FIXED_8);
+    const out = run(ec, e.map((v, i) => v + near[i]!), ref);
+    const left = out.map((v, i) => (i >= 64 ? v - near[i - 64]! : v));
+    const before = erle(e, left, 64, 1, 1.5);
+    expect(before).toBeGreaterThanOrEqual(30);
+    expect(erle(e, left, 64, 1.5, 2)).toBeGreaterThanOrEqual(before - 3);
+    expect(erle(e, left, 64, 2.5, 3)).toBeGreaterThanOrEqual(before - 3);
   });
 });
