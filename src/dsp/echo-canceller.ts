@@ -377,8 +377,18 @@ export class EchoCanceller {
   /** Re-aims the filter at a new bulk delay, keeping the taps that still fall inside it. */
   private shiftTo(bulk: number): void {
     const B = this.B;
-    this.filter.shift((bulk - this.bulk) / B);
+    const k = (bulk - this.bulk) / B;
+    this.filter.shift(k);
     this.bulk = bulk;
+    if (Math.abs(k) >= this.M) {
+      // No tap kept: the filter is all zero, as a new one. Its step must start over too: the
+      // leakage-driven step is proportional to the echo estimate, zero for a zero filter, so it
+      // would never learn again.
+      this.adapted = false;
+      this.sumAdapt = 0;
+      this.pey = 1;
+      this.pyy = 1;
+    }
     // The reference spectra of every partition, re-read at the new delay. Called in the middle of
     // block(), before the new block's spectrum: partition j's slot still holds the previous
     // block's, which ended B earlier.

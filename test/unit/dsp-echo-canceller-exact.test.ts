@@ -303,3 +303,26 @@ describe('EchoCanceller: when the filter moves, learns and reports (8 kHz, white
     expect(erle(e, left, 64, 2.5, 3)).toBeGreaterThanOrEqual(before - 3);
   });
 });
+
+describe('EchoCanceller: an echo beyond the filter\'s first reach', () => {
+  it('learns from scratch after a move that leaves no tap (before: stuck at 0 dB for good)', () => {
+    // A 32 ms filter (4 partitions of 64) from bulk 0 reaches 256 samples; the echo is at 400.
+    // The start-up rate is left on what the filter learns of the unreachable echo (nothing
+    // useful), then the move to bulk 256 shifts all 4 partitions out: an all-zero filter. With
+    // the leakage-driven step, a zero filter has a zero echo estimate, hence a zero step: it
+    // never learned again (measured before the fix: 0.0 dB after 10 s). After such a move the
+    // filter starts over at the start-up rate, as a new one would: it converges as with a known delay.
+    const ref = noise(3 * R8, -20, 5);
+    for (const [d, o] of [
+      [400, { blockMs: 8, filterMs: 32 }],
+      [2300, { blockMs: 8, filterMs: 64, maxDelayMs: 300 }], // 287.5 ms: bulk (2300 - 128) / 64 -> 2112
+    ] as [number, EchoCancellerOptions][]) {
+      const mic = echo(ref, [[d, 0.5]]);
+      const ec = new EchoCanceller(R8, o);
+      const out = run(ec, mic, ref);
+      expect(ec.converged).toBe(true);
+      expect(ec.delay).toBe(d);
+      expect(erle(mic, out, ec.latency, 2.5, 3)).toBeGreaterThanOrEqual(30);
+    }
+  });
+});
