@@ -146,6 +146,33 @@ describe('NearEndDetector decisions on steady tones (exact)', () => {
     expect(verdicts(mic, ref, {}, out).slice(2)).toEqual(repeat('echo', n - 2));
   });
 
+  it('at an echo onset, predicts up to 0.005 x the canceller\'s echo estimate (mic aligned by the latency, minus the output)', () => {
+    // The reference plays at 1e-2 with a prior of -60 dB (1e-8 predicted from it). The mic is a
+    // tone of mean square 1, the "canceller" output 0.1 x the mic. A 500 Hz tone repeats every 32
+    // samples, so the mic 128 samples ago (the default latency at 16 kHz) is the mic now: the echo
+    // estimate is 0.9 x the mic, mean square 0.81, the output's 0.01. For the first 2 x LEARN_MS
+    // (40 frames) of a heard estimate, and for 40 frames after a speech frame, the residue may be
+    // 0.005 x 0.81 = 4e-3: the output (0.01) is not 8 dB over it, echo. Otherwise, with the
+    // estimate's gain not yet learned in all its blocks (100 frames), the prediction is the
+    // prior's: speech. Frame 1 (index 0): the mic delay line still holds zeros for 128 of its 160
+    // samples, the estimate is (128 x 0.01 + 32 x 0.81) / 160 = 0.17, 0.005 x that is under the
+    // output by more than 8 dB: speech. So: speech at frame 1, the onset's 40 frames and the 40
+    // after frame 1's speech overlap (frames 2-41: echo), speech at frame 42, echo for the 40
+    // frames after it, speech at frame 83.
+    const n = 90;
+    const ref = tone(repeat(1e-2, n));
+    const mic = tone(repeat(1, n));
+    const out = mic.map((v) => 0.1 * v);
+    const v = verdicts(mic, ref, { priorGainDb: -60 }, out);
+    expect(v[0]).toBe('speech');
+    expect(v.slice(1, 41)).toEqual(repeat('echo', 40));
+    expect(v[41]).toBe('speech');
+    expect(v.slice(42, 82)).toEqual(repeat('echo', 40));
+    expect(v[82]).toBe('speech');
+    // Without a canceller (out = mic) there is no estimate: speech from the start.
+    expect(verdicts(out, ref, { priorGainDb: -60 }).slice(2)).toEqual(repeat('speech', n - 2));
+  });
+
   it('process() returns the frames completed per call and classify() decides whole frames at an offset', () => {
     const mic = tone(repeat(db(-25), 6));
     const ref = new Float32Array(mic.length);
