@@ -65,6 +65,7 @@ describe('ResidueModel: the prediction from the reference', () => {
     expect(run([{ pr: 1e-2 }, { pr: 1e-4 }]).pred[1]).toBe(0.02);
     // Under 1e-7 nothing is playing.
     expect(run([{ pr: 1e-7 }]).playing[0]).toBe(false);
+    expect(run([{ pr: 1e-7 }]).pred[0]).toBe(0); // nothing playing: nothing predicted, not 2 x 1e-7
     expect(run([{ pr: 2e-7 }]).playing[0]).toBe(true);
   });
 

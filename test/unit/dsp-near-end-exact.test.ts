@@ -310,6 +310,8 @@ describe('BargeInDetector rule on hand-made verdicts', () => {
 
   it('reset() forgets the run, the firing and the sample count', () => {
     const b = new BargeInDetector(RATE, { minSpeechMs: 30 });
+    // -1 before any barge-in, as documented, from construction on.
+    expect([b.fired, b.onsetSample, b.detectSample]).toEqual([false, -1, -1]);
     feed(b, [Q, S, S, S]);
     expect(b.fired).toBe(true);
     b.reset();
