@@ -195,9 +195,9 @@ describe('ResidueModel: overResidue', () => {
     expect([a.m.floor, a.m.pred, a.m.playing]).toEqual([0, 0, false]);
     const again: number[] = [];
     frames.forEach((f, i) => {
-      a.m.observe(f.pr, f.pe, 0, i + 1, false);
+      a.m.observe(f.pr ?? 0, f.pe ?? 0, 0, i + 1, false);
       again.push(a.m.pred);
-      a.m.learn(f.pe, false, true, i + 1);
+      a.m.learn(f.pe ?? 0, false, true, i + 1);
     });
     expect(again).toEqual(a.pred);
   });
