@@ -247,6 +247,37 @@ describe('EchoCanceller: when the filter moves, learns and reports (8 kHz, white
     }
   });
 
+  it('moves earlier when the echo comes sooner than headroom / 2 into the filter', () => {
+    // 400 for 1.5 s (bulk 256), then 300: 300 - 256 = 44 < 64 samples into the filter, out of
+    // the sweet spot: the filter moves to (300 - 128) / 64 -> 128.
+    const ref = noise(3 * R8, -20, 7);
+    const a = echo(ref, [[400, 0.5]]);
+    const b = echo(ref, [[300, 0.5]]);
+    const mic = a.map((v, i) => (i < 1.5 * R8 ? v : b[i]!));
+    const ec = new EchoCanceller(R8, MOVING);
+    run(ec, mic.subarray(0, 1.5 * R8), ref.subarray(0, 1.5 * R8));
+    expect(ec.bulkDelay).toBe(256);
+    run(ec, mic.subarray(1.5 * R8), ref.subarray(1.5 * R8));
+    expect(ec.bulkDelay).toBe(128);
+  });
+
+  it('keeps the ERLE statistic while nothing plays (it is over the blocks where the reference plays)', () => {
+    // Converged, then the reference stops at 1.5 s and the near-end speaks (noise at -30 dBFS).
+    // The filter sees the reference through the bulk delay (256) and a 2-block window: from
+    // 1.5 s + 384 samples nothing plays for it, and the statistic is frozen from then on.
+    const ref = noise(2.5 * R8, -20, 5);
+    ref.fill(0, 1.5 * R8);
+    const mic = echo(ref, [[400, 0.5]]);
+    mic.set(noise(R8, -30, 4), 1.5 * R8);
+    const ec = new EchoCanceller(R8, FIXED_8);
+    const cut = 1.5 * R8 + 384 + 64;
+    run(ec, mic.subarray(0, cut), ref.subarray(0, cut), 64);
+    const erleBefore = ec.erleDb;
+    run(ec, mic.subarray(cut), ref.subarray(cut));
+    expect(ec.erleDb).toBe(erleBefore);
+    expect(ec.erleDb).toBeGreaterThan(0); // not the "nothing yet" 0
+  });
+
   it('keeps the reference history a long known delay needs (287.5 ms: bulk 2112, maxDelayMs 0)', () => {
     // delayMs 287.5 = 2300 samples: bulk (2300 - 128) / 64 -> 33 blocks = 2112; the history ring
     // must hold 2112 + 2 blocks even though maxDelayMs is 0.
