@@ -52,7 +52,7 @@ export const AREAS = {
   // tests, when 126 mutants survived or went uncovered.
   'dsp-time-scaler': { mutate: ['src/dsp/time-scaler.ts'], tests: ['dsp-time-scaler*.test.ts'] },
   // The echo canceller and near-end detector in three parts (the single `echo` area was hours
-  // on 2 cores), each with fast exact tests only (0.5-2 s plain per part). Not
+  // on 2 cores), each with fast exact tests only (0.3-2 s plain per part). Not
   // dsp-echo-canceller or dsp-near-end-detector: they simulate 3-66 s of room echo and double
   // talk per test (12 s plain for both files, minutes per mutant instrumented). A mutant only
   // they would catch counts as survived here: the scores are lower bounds. They still run in
@@ -65,7 +65,9 @@ export const AREAS = {
     tests: ['dsp-partitioned-filter.test.ts', 'dsp-delay-estimator.test.ts'],
   },
   // The canceller on short synthetic echo paths at 8 kHz (a pure delay and gain, two taps; the
-  // delay known or estimated), its sizes and option checks. Most survivors are in Valin's
+  // delay known or estimated), its sizes and option checks, and the room-free 'other rates' test
+  // (white noise through a pure delay at 8/44.1/48 kHz, 0.4 s plain, moved from
+  // dsp-echo-canceller: it pins how well the step control converges). Most survivors are in Valin's
   // step-size control (stepSizes), whose mutants change how fast and how well it converges, not
   // whether: only the room simulations (left out, above) measure that.
   'echo-canceller': {
