@@ -12,7 +12,7 @@ const TOOLS = ['PlayoutCore', 'oracleDelayMs', 'simulatePlayout'];
 /** Runs the script-tag bundle in a context holding only the language and the text codecs (the
  * frame codec makes its UTF-8 coders at load): it touches no browser global when it loads. */
 function loadIife(): Record<string, unknown> {
-  const sandbox: { TalStream?: Record<string, unknown> } = { TextEncoder, TextDecoder };
+  const sandbox: { TalStream?: Record<string, unknown>; TextEncoder: unknown; TextDecoder: unknown } = { TextEncoder, TextDecoder };
   runInNewContext(`${readFileSync(path.join(dist, 'talstream.iife.js'), 'utf8')};this.TalStream = TalStream;`, sandbox);
   return sandbox.TalStream!;
 }
