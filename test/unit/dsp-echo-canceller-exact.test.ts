@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EchoCanceller, type EchoCancellerOptions } from '../../src/dsp/echo-canceller';
 import { TalStreamError } from '../../src/errors';
-import { noise, ratioDb, rng } from './dsp-echo-sim';
+import { noise, ratioDb, rng, runCanceller } from './dsp-echo-sim';
 
 // Fast exact tests of the echo canceller (the room and speech simulations are in
 // dsp-echo-canceller.test.ts): its sizes and option checks, the delay it reports, and short
@@ -20,14 +20,8 @@ function echo(ref: Float32Array, taps: [number, number][]): Float32Array {
   return m;
 }
 
-function run(ec: EchoCanceller, mic: Float32Array, ref: Float32Array, chunk = 100): Float32Array {
-  const out = new Float32Array(mic.length);
-  for (let s = 0; s < mic.length; s += chunk) {
-    const n = Math.min(chunk, mic.length - s);
-    ec.process(mic.subarray(s, s + n), ref.subarray(s, s + n), out.subarray(s, s + n), n);
-  }
-  return out;
-}
+/** The canceller over whole signals, 100-sample calls by default. */
+const run = (ec: EchoCanceller, mic: Float32Array, ref: Float32Array, chunk = 100): Float32Array => runCanceller(ec, mic, ref, chunk);
 
 /** Mic energy over the echo left in the output (re-aligned by the latency) over [lo, hi) s, dB. */
 function erle(mic: Float32Array, out: Float32Array, latency: number, lo: number, hi: number): number {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EchoCanceller } from '../../src/dsp/echo-canceller';
 import { TalStreamError } from '../../src/errors';
-import { RATE, assistant, countAllocations, echoOf, mix, noise, ratioDb, rng, room, speech } from './dsp-echo-sim';
+import { RATE, assistant, countAllocations, echoOf, mix, noise, ratioDb, rng, room, runCanceller, speech } from './dsp-echo-sim';
 
-/** Runs the canceller over whole signals in chunks of `chunk` samples; returns the output. */
-function run(ec: EchoCanceller, mic: Float32Array, ref: Float32Array, chunk = 128): Float32Array {
-  const out = new Float32Array(mic.length);
-  for (let s = 0; s < mic.length; s += chunk) {
-    const n = Math.min(chunk, mic.length - s);
-    ec.process(mic.subarray(s, s + n), ref.subarray(s, s + n), out.subarray(s, s + n), n);
-  }
-  return out;
-}
+/** The canceller over whole signals, 128-sample calls by default. */
+const run = (ec: EchoCanceller, mic: Float32Array, ref: Float32Array, chunk = 128): Float32Array => runCanceller(ec, mic, ref, chunk);
 
 /** The echo left in the output: output (re-aligned by the latency) minus what is not echo. */
 function residue(out: Float32Array, latency: number, ...notEcho: Float32Array[]): Float32Array {

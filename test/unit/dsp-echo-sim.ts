@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EchoCanceller } from '../../src/dsp/echo-canceller';
 import { RealFft } from '../../src/dsp/fft';
 import { readWav } from '../../src/protocol/wav';
 
@@ -179,4 +180,14 @@ export function countAllocations(fn: () => void): number {
     protos.forEach((p, i) => methods.forEach((m, j) => (p[m] = savedMethods[i]![j]!)));
   }
   return count;
+}
+
+/** Runs an echo canceller over whole signals in calls of `chunk` samples; returns its output. */
+export function runCanceller(ec: EchoCanceller, mic: Float32Array, ref: Float32Array, chunk: number): Float32Array {
+  const out = new Float32Array(mic.length);
+  for (let s = 0; s < mic.length; s += chunk) {
+    const n = Math.min(chunk, mic.length - s);
+    ec.process(mic.subarray(s, s + n), ref.subarray(s, s + n), out.subarray(s, s + n), n);
+  }
+  return out;
 }
