@@ -10,6 +10,7 @@
  * peak where it is through double talk and pauses. The peak is refined by a parabola, so the
  * estimate is finer than the decimated grid.
  */
+import { Butterworth2 } from './butterworth';
 import { RealFft } from './fft';
 
 /** Decimated rate aimed at: enough bandwidth (2 kHz) for speech's formants, cheap correlations. */
@@ -48,14 +49,9 @@ export class DelayEstimator {
   private written = 0;
   private phase = 0;
   private sinceHop = 0;
-  // Low-pass biquads (one per signal) in front of the decimation, direct form I state.
-  private readonly b0: number;
-  private readonly b1: number;
-  private readonly b2: number;
-  private readonly a1: number;
-  private readonly a2: number;
-  private readonly zm = new Float64Array(4);
-  private readonly zr = new Float64Array(4);
+  // Low-pass sections (one per signal) in front of the decimation.
+  private readonly lpMic: Butterworth2;
+  private readonly lpRef: Butterworth2;
   private readonly seg: Float64Array;
   private readonly mRe: Float64Array;
   private readonly mIm: Float64Array;
@@ -84,13 +80,9 @@ export class DelayEstimator {
     this.micRing = new Float32Array(n);
     this.refRing = new Float32Array(n);
     // Butterworth low-pass at 0.4 x the decimated rate: what folds back lands above 0.6 x, weak.
-    const w = Math.tan((Math.PI * Math.min(0.4 * rate, 0.45 * sampleRate)) / sampleRate);
-    const k = 1 / (1 + Math.SQRT2 * w + w * w);
-    this.b0 = w * w * k;
-    this.b1 = 2 * this.b0;
-    this.b2 = this.b0;
-    this.a1 = 2 * (w * w - 1) * k;
-    this.a2 = (1 - Math.SQRT2 * w + w * w) * k;
+    const cutoff = Math.min(0.4 * rate, 0.45 * sampleRate);
+    this.lpMic = new Butterworth2(sampleRate, cutoff);
+    this.lpRef = new Butterworth2(sampleRate, cutoff);
     const bins = this.fft.bins;
     this.seg = new Float64Array(n);
     this.mRe = new Float64Array(bins);
@@ -112,8 +104,8 @@ export class DelayEstimator {
     this.written = 0;
     this.phase = 0;
     this.sinceHop = 0;
-    this.zm.fill(0);
-    this.zr.fill(0);
+    this.lpMic.reset();
+    this.lpRef.reset();
     this.micRing.fill(0);
     this.refRing.fill(0);
     this.sRe.fill(0);
@@ -125,8 +117,8 @@ export class DelayEstimator {
   /** Feeds `n` time-aligned samples of mic and reference. */
   push(mic: Float32Array, ref: Float32Array, n: number): void {
     for (let i = 0; i < n; i++) {
-      const m = this.lowpass(this.zm, mic[i]!);
-      const r = this.lowpass(this.zr, ref[i]!);
+      const m = this.lpMic.step(mic[i]!);
+      const r = this.lpRef.step(ref[i]!);
       if (++this.phase < this.factor) continue;
       this.phase = 0;
       this.micRing[this.written & this.mask] = m;
@@ -139,14 +131,6 @@ export class DelayEstimator {
     }
   }
 
-  private lowpass(z: Float64Array, x: number): number {
-    const y = this.b0 * x + this.b1 * z[0]! + this.b2 * z[1]! - this.a1 * z[2]! - this.a2 * z[3]!;
-    z[1] = z[0]!;
-    z[0] = x;
-    z[3] = z[2]!;
-    z[2] = y;
-    return y;
-  }
 
   /** One window: update the smoothed spectra, correlate, and keep the peak if it stands out. */
   private analyse(): void {
