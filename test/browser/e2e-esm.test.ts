@@ -5,10 +5,12 @@
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { realClick } from './real-click';
 import { analyseTone } from '../../src/server/tone-analysis';
-import { testMic } from './engine-support';
+import { engine, testMic } from './engine-support';
 import { isMicTone } from '../support/test-mics.mjs';
 import { audibleSpan } from '../support/audible-span';
 import type * as TalStreamModule from '../../src/index';
+import { until } from './reliability-helpers';
+import { audioSleep } from './capture-helpers';
 
 const ref = inject('refOrigin');
 let createClient: typeof TalStreamModule.createClient;
@@ -19,8 +21,12 @@ beforeAll(async () => {
   ({ createClient, writeWav } = mod);
 });
 
-/** Records whatever reaches `node` (an AudioWorklet that copies its input in 4096-sample blocks). */
-async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): Float32Array; stop(): void }> {
+/**
+ * Records whatever reaches `node` (an AudioWorklet that copies its input in 4096-sample blocks,
+ * each stamped with the audio time at its end). `caughtUp()` waits until the blocks posted cover
+ * the audio clock as it was at the call: everything played by then is in `take()`.
+ */
+async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): Float32Array; caughtUp(): Promise<void>; stop(): void }> {
   const code = `
     class E2eTap extends AudioWorkletProcessor {
       constructor() { super(); this.buf = new Float32Array(4096); this.n = 0; }
@@ -28,7 +34,7 @@ async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): 
         const ch = inputs[0] && inputs[0][0];
         if (ch) for (let i = 0; i < ch.length; i++) {
           this.buf[this.n++] = ch[i];
-          if (this.n === this.buf.length) { this.port.postMessage(this.buf, [this.buf.buffer]); this.buf = new Float32Array(4096); this.n = 0; }
+          if (this.n === this.buf.length) { this.port.postMessage({ t: currentTime + 128 / sampleRate, data: this.buf }, [this.buf.buffer]); this.buf = new Float32Array(4096); this.n = 0; }
         }
         return true;
       }
@@ -39,7 +45,12 @@ async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): 
   URL.revokeObjectURL(url);
   const tap = new AudioWorkletNode(ctx, 'e2e-tap', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
   const blocks: Float32Array[] = [];
-  tap.port.onmessage = (e) => blocks.push(e.data as Float32Array);
+  let coveredTo = -1;
+  tap.port.onmessage = (e) => {
+    const { t, data } = e.data as { t: number; data: Float32Array };
+    blocks.push(data);
+    coveredTo = t;
+  };
   const mute = ctx.createGain();
   mute.gain.value = 0;
   node.connect(tap);
@@ -49,6 +60,10 @@ async function tapOutput(ctx: AudioContext, node: AudioNode): Promise<{ take(): 
       const out = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
       blocks.reduce((at, b) => (out.set(b, at), at + b.length), 0);
       return out;
+    },
+    async caughtUp() {
+      const t = ctx.currentTime;
+      await until(() => coveredTo >= t, 5000, 'the tap to reach the audio clock'); // a guard against a hang
     },
     stop() {
       node.disconnect(tap);
@@ -110,10 +125,12 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     reply.on('text', (e) => texts.push(e.text));
     reply.on('audio-start', () => events.push('audio-start'));
     reply.on('end', () => events.push('end'));
-    // The hold is timed on the audio clock, which the take counts in: WebKit under load runs its
-    // audio in bursts (engine note 5), and a wall-clock hold differed from the take by 534 ms.
+    // The hold is timed on the audio clock, which the take counts in (measured 0-40 ms apart in
+    // all three engines; 150 ms allowed, as in capture-microphone.test.ts). WebKit may deliver the
+    // mic in bursts (engine note 5): once in four runs on an idle machine its take fell 560 ms
+    // short of the hold (what was in flight at stop()), so there the take may be 600 ms short.
     const held0 = ctx.currentTime;
-    await new Promise((r) => setTimeout(r, 1500));
+    await audioSleep(ctx, 1500);
     const takeResult = await take.stop();
     const heldMs = (ctx.currentTime - held0) * 1000;
     const summary = await reply.done;
@@ -123,7 +140,8 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     expect(m, question).not.toBeNull();
     expect(isMicTone(testMic, Number(m![2]), 2), `${m![2]} Hz`).toBe(true);
     expect(Math.abs(Number(m![1]) * 1000 - takeResult.durationMs)).toBeLessThanOrEqual(50);
-    expect(Math.abs(takeResult.durationMs - heldMs)).toBeLessThan(400);
+    expect(takeResult.durationMs).toBeLessThan(heldMs + 150);
+    expect(takeResult.durationMs).toBeGreaterThan(heldMs - (engine === 'webkit' ? 600 : 150));
     expect(events).toEqual(['question', 'audio-start', 'end']);
     expect(texts.join('')).toBe(`Here is what you said: ${m![1]} seconds of sound, played back to you at 24 kilohertz.`);
     expect(summary.question).toBe(question);
@@ -132,7 +150,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     expect(Math.abs(summary.playedMs - takeResult.durationMs)).toBeLessThan(25);
 
     // What reached the speakers: the whole echo, at the mic's pitch.
-    await new Promise((r) => setTimeout(r, 150)); // the tap posts in 4096-sample blocks
+    await tap.caughtUp();
     const heard = tap.take();
     const span = audibleSpan(heard);
     expect(span.start).toBeGreaterThanOrEqual(0);
@@ -160,7 +178,7 @@ describe('e2e from the ESM build: microphone -> reference server -> speakers', (
     expect(summary.question).toMatch(/^three tones \(heard 1\.2 s of 16 kHz audio, \d+ Hz peak\)$/);
     expect(summary.underruns).toBe(0);
 
-    await new Promise((r) => setTimeout(r, 150));
+    await tap.caughtUp();
     const heard = tap.take();
     const span = audibleSpan(heard);
     const total = span.end - span.start + 1;
