@@ -131,7 +131,6 @@ export class DelayEstimator {
     }
   }
 
-
   /** One window: update the smoothed spectra, correlate, and keep the peak if it stands out. */
   private analyse(): void {
     const seg = this.seg;

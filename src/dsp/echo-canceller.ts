@@ -196,10 +196,7 @@ export class EchoCanceller {
     this.px.fill(0);
     this.eh.fill(0);
     this.yh.fill(0);
-    this.pey = 1;
-    this.pyy = 1;
-    this.sumAdapt = 0;
-    this.adapted = false;
+    this.restartStepControl();
     this.blocks = 0;
     this.bulk = this.fixedBulk >= 0 ? this.fixedBulk : 0;
     this.seenUpdates = 0;
@@ -374,6 +371,14 @@ export class EchoCanceller {
     }
   }
 
+  /** The step-size control as for a new filter: the start-up rate, the leakage estimate at 1. */
+  private restartStepControl(): void {
+    this.pey = 1;
+    this.pyy = 1;
+    this.sumAdapt = 0;
+    this.adapted = false;
+  }
+
   /** Re-aims the filter at a new bulk delay, keeping the taps that still fall inside it. */
   private shiftTo(bulk: number): void {
     const B = this.B;
@@ -384,10 +389,7 @@ export class EchoCanceller {
       // No tap kept: the filter is all zero, as a new one. Its step must start over too: the
       // leakage-driven step is proportional to the echo estimate, zero for a zero filter, so it
       // would never learn again.
-      this.adapted = false;
-      this.sumAdapt = 0;
-      this.pey = 1;
-      this.pyy = 1;
+      this.restartStepControl();
     }
     // The reference spectra of every partition, re-read at the new delay. Called in the middle of
     // block(), before the new block's spectrum: partition j's slot still holds the previous
