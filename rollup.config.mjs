@@ -2,7 +2,7 @@ import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { inlineWorklets, buildWorkletSource } from './worklets/build/inline-plugin.mjs';
+import { inlineWorklets, buildWorkletSource, ECHO_WORKLET_ENTRY, ECHO_WORKLET_FILE } from './worklets/build/inline-plugin.mjs';
 
 const ts = () =>
   typescript({
@@ -12,14 +12,17 @@ const ts = () =>
     noEmitOnError: true,
   });
 
-/** Also ship the worklet as a file, for sites whose CSP forbids blob: and data: (`workletUrl`). */
-function emitWorkletFile() {
+/**
+ * Also ship the worklets as files: talstream.worklet.js for sites whose CSP forbids blob: and data:
+ * (`workletUrl`), and the echo module, which the script-tag build loads from beside itself.
+ */
+function emitWorkletFiles() {
   return {
-    name: 'talstream-emit-worklet-file',
+    name: 'talstream-emit-worklet-files',
     async writeBundle() {
-      const { code } = await buildWorkletSource();
       mkdirSync('dist', { recursive: true });
-      writeFileSync('dist/talstream.worklet.js', code);
+      writeFileSync('dist/talstream.worklet.js', (await buildWorkletSource()).code);
+      writeFileSync(`dist/${ECHO_WORKLET_FILE}`, (await buildWorkletSource({ entry: ECHO_WORKLET_ENTRY })).code);
     },
   };
 }
@@ -27,18 +30,28 @@ function emitWorkletFile() {
 export default [
   {
     input: 'src/index.ts',
-    output: { file: 'dist/talstream.mjs', format: 'es', sourcemap: false },
-    plugins: [inlineWorklets(), ts(), emitWorkletFile()],
+    // A directory: the echo worklet is a chunk of its own (talstream-echo-worklet.mjs), imported
+    // when a conversation first listens, so an app's bundler splits it off too.
+    output: {
+      dir: 'dist',
+      entryFileNames: 'talstream.mjs',
+      // The virtual module 'talstream:echo-worklet' would name it '_talstream_echo-worklet'.
+      chunkFileNames: (chunk) => `talstream-${chunk.name.replace(/^_?talstream_/, '')}.mjs`,
+      format: 'es',
+      sourcemap: false,
+    },
+    plugins: [inlineWorklets(), ts(), emitWorkletFiles()],
   },
   {
     // The script-tag build: the browser API only (src/browser.ts), not the simulation tools.
     input: 'src/browser.ts',
-    output: { file: 'dist/talstream.iife.js', format: 'iife', name: 'TalStream', sourcemap: false },
-    plugins: [inlineWorklets(), ts(), terser({ compress: { passes: 2 } })],
+    // An IIFE cannot split: the echo worklet stays a file beside it (dist/talstream.echo-worklet.js).
+    output: { file: 'dist/talstream.iife.js', format: 'iife', name: 'TalStream', sourcemap: false, inlineDynamicImports: true },
+    plugins: [inlineWorklets({ echo: 'beside-script' }), ts(), terser({ compress: { passes: 2 } })],
   },
   {
     input: 'src/cli/main.ts',
-    output: { file: 'dist/cli.mjs', format: 'es', banner: '#!/usr/bin/env node' },
+    output: { file: 'dist/cli.mjs', format: 'es', banner: '#!/usr/bin/env node', inlineDynamicImports: true },
     external: (id) => id.startsWith('node:'),
     plugins: [inlineWorklets(), ts()],
   },
@@ -46,6 +59,6 @@ export default [
     input: 'src/index.ts',
     output: { file: 'dist/talstream.d.ts', format: 'es' },
     plugins: [dts({ tsconfig: './tsconfig.json' })],
-    external: ['talstream:worklet'],
+    external: ['talstream:worklet', 'talstream:echo-worklet'],
   },
 ];

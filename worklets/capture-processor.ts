@@ -6,8 +6,9 @@
 // Steady state allocates nothing: the resampler writes into a scratch buffer and chunks come from a
 // pool the main thread refills by sending each buffer back ('recycle').
 import { Resampler } from '../src/dsp/resampler';
-import { EchoCanceller } from '../src/dsp/echo-canceller';
-import { NearEndDetector, type NearEndVerdict } from '../src/dsp/near-end-detector';
+import type { EchoCanceller } from '../src/dsp/echo-canceller';
+import type { NearEndDetector, NearEndVerdict } from '../src/dsp/near-end-detector';
+import { echoPlugin } from './echo-plugin';
 import {
   CAPTURE_PROCESSOR,
   type CaptureCommand,
@@ -110,8 +111,12 @@ class CaptureProcessor extends AudioWorkletProcessor {
         this.switchBlocksLeft = Math.max(1, Math.ceil((sampleRate * cmd.timeoutMs) / 1000 / 128));
         return;
       case 'listen':
-        if (cmd.on && cmd.settings) this.startListening(cmd.settings);
-        else {
+        if (cmd.on && cmd.settings) {
+          if (!this.startListening(cmd.settings)) {
+            this.post({ type: 'ack', id: cmd.id, error: 'the echo worklet module (talstream.echo-worklet.js) is not loaded in this context' });
+            return;
+          }
+        } else {
           this.listening = false;
           this.fill = 0;
         }
@@ -133,20 +138,24 @@ class CaptureProcessor extends AudioWorkletProcessor {
    * Listening from now on: both resamplers and the canceller start afresh (allocation happens
    * here, on a command, never in process()). The detector's frames are the chunks, and both start
    * at the same sample, so each chunk's verdict is that of the frame that ends with it.
+   * False (nothing changed) when the echo module was not added to the context.
    */
-  private startListening(settings: ListenSettings): void {
+  private startListening(settings: ListenSettings): boolean {
+    const echo = echoPlugin();
+    if (!echo) return false;
     const rate = this.resampler.toRate;
     this.resampler.reset();
     this.refResampler = new Resampler(sampleRate, rate);
     const need = this.resampler.maxOutput(128);
     this.refScratch = new Float32Array(need);
     this.cleanScratch = new Float32Array(need);
-    this.canceller = settings.cancelEcho ? new EchoCanceller(rate) : null;
-    this.detector = new NearEndDetector(rate, { ...settings.detector, frameMs: (this.chunkSamples * 1000) / rate });
+    this.canceller = settings.cancelEcho ? new echo.EchoCanceller(rate) : null;
+    this.detector = new echo.NearEndDetector(rate, { ...settings.detector, frameMs: (this.chunkSamples * 1000) / rate });
     this.verdict = 0;
     this.fill = 0;
     this.recording = false;
     this.listening = true;
+    return true;
   }
 
   /** One quantum while listening: resample mic and reference alike, cancel, classify, chunk. */

@@ -4,7 +4,7 @@
  * buffers. Used by {@link Microphone} and by MediaStream sources.
  */
 import { TalStreamError } from '../errors';
-import { loadWorklet } from '../audio/worklet-loader';
+import { loadEchoWorklet, loadWorklet } from '../audio/worklet-loader';
 import {
   CAPTURE_PROCESSOR,
   type CaptureCommand,
@@ -56,13 +56,15 @@ export class CaptureNode {
   /** Resolvers of commands awaiting their ack (null: no ack, timed out or destroyed). */
   private readonly pending = new Map<number, (ack: Ack | null) => void>();
   private readonly timeoutMs: number;
+  private readonly workletUrl: string | undefined;
   private destroyed = false;
 
-  private constructor(node: AudioWorkletNode, sampleRate: number, chunkSamples: number, timeoutMs: number) {
+  private constructor(node: AudioWorkletNode, sampleRate: number, chunkSamples: number, timeoutMs: number, workletUrl: string | undefined) {
     this.node = node;
     this.sampleRate = sampleRate;
     this.chunkSamples = chunkSamples;
     this.timeoutMs = timeoutMs;
+    this.workletUrl = workletUrl;
     node.port.onmessage = (e: MessageEvent<CaptureEvent>) => this.message(e.data);
   }
 
@@ -101,7 +103,7 @@ export class CaptureNode {
     }
     // Connected so the graph pulls it; it outputs silence.
     node.connect(context.destination);
-    return new CaptureNode(node, sampleRate, chunkSamples, options.commandTimeoutMs ?? 2000);
+    return new CaptureNode(node, sampleRate, chunkSamples, options.commandTimeoutMs ?? 2000, options.workletUrl);
   }
 
   /** Starts a take in the processor (resampler and partial chunk cleared). */
@@ -150,10 +152,15 @@ export class CaptureNode {
 
   /**
    * Listening on (`settings`) or off (null): chunks flow continuously with a verdict each, echo of
-   * the reference input removed. Resolves once the processor applied it.
+   * the reference input removed. Resolves once the processor applied it (false: it did not answer).
+   * Listening first adds the echo module to the context.
+   * @throws TalStreamError `worklet-load` when the echo module cannot be loaded
    */
   async listen(settings: ListenSettings | null): Promise<boolean> {
-    return (await this.command({ type: 'listen', on: settings !== null, settings })) !== null;
+    if (settings) await loadEchoWorklet(this.node.context, { workletUrl: this.workletUrl });
+    const ack = await this.command({ type: 'listen', on: settings !== null, settings });
+    if (ack?.error) throw new TalStreamError('worklet-load', ack.error);
+    return ack !== null;
   }
 
   /** Sends zeros in place of the input while `muted` (timing kept). */

@@ -60,9 +60,10 @@ export type CaptureEvent =
   /**
    * Acknowledges the command with this `id`, once its effects have been posted. A `switch` ack
    * carries `position`: output samples of the current take before the switch (-1 when not recording)
-   * and `live`: whether the input carried audio (false: the wait timed out).
+   * and `live`: whether the input carried audio (false: the wait timed out). A `listen` ack carries
+   * `error` when the processor could not listen (the echo module is not loaded).
    */
-  | { type: 'ack'; id: number; position?: number; live?: boolean };
+  | { type: 'ack'; id: number; position?: number; live?: boolean; error?: string };
 
 /** A listening chunk's verdict: 0 silence, 1 echo of the reference (or its residue), 2 the user's speech. */
 export type ChunkVerdict = 0 | 1 | 2;

@@ -12,6 +12,8 @@ import { realClick } from './real-click';
 
 interface PageResult {
   ok: boolean;
+  /** The conversation's state once ready (`converse` runs). */
+  listening?: string;
   playedMs?: number;
   frames?: number;
   code?: string;
@@ -19,16 +21,17 @@ interface PageResult {
 }
 
 let run = 0;
-async function underCsp(csp: string, opts: { workletUrl?: string } = {}): Promise<PageResult> {
+async function underCsp(csp: string, opts: { workletUrl?: string; converse?: boolean; page?: string } = {}): Promise<PageResult> {
   const id = `csp${++run}`;
   const stat = inject('staticOrigin');
   const q = new URLSearchParams({ csp, run: id, ask: `${inject('faultOrigin')}/reply?id=${id}&frames=5` });
   if (opts.workletUrl) q.set('workletUrl', opts.workletUrl);
+  if (opts.converse) q.set('converse', '1');
   // Engine note 1: in WebKit the frame's context starts only from a gesture in the frame.
   if (engine === 'webkit') q.set('gesture', '1');
   const frame = document.createElement('iframe');
   frame.allow = 'autoplay';
-  frame.src = `${stat}/test/fixtures/csp-page.html?${q}`;
+  frame.src = `${stat}/test/fixtures/${opts.page ?? 'csp-page.html'}?${q}`;
   const result = new Promise<PageResult>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no report from the CSP page (${csp})`)), 15_000);
     const onMessage = (e: MessageEvent) => {
@@ -90,5 +93,27 @@ describe('worklet loading under CSP', () => {
     expect(r.code).toBe('worklet-load');
     expect(r.message).toContain('blob:');
     expect(r.message).toMatch(/Tried: blob: URL: .+; data: URL: .+; workletUrl \/dist\/missing\.worklet\.js: .+$/);
+  });
+
+  // The echo path of a conversation is a second worklet module, a file beside the script-tag
+  // bundle (worklets/echo-plugin.ts): found beside the script, or beside workletUrl.
+  it("strict script-src 'self' with workletUrl: a conversation listens (the echo worklet file loads from beside it)", async () => {
+    const r = await underCsp(STRICT, { workletUrl: '/dist/talstream.worklet.js', converse: true });
+    expect(r).toMatchObject({ ok: true, frames: 5, listening: 'listening' });
+  });
+
+  const INLINE = "script-src 'self' 'unsafe-inline' blob:; object-src 'none'; base-uri 'none'";
+  it('the bundle inlined in the page (no script URL), no workletUrl: it plays, but a conversation fails with worklet-load naming the echo worklet file', async () => {
+    const r = await underCsp(INLINE, { converse: true, page: 'inline-iife-page.html' });
+    expect(r.ok).toBe(false);
+    expect(r.code).toBe('worklet-load');
+    expect(r.message).toContain('talstream.echo-worklet.js');
+    expect(r.message).toContain('workletUrl');
+    expect(r.message).toMatch(/Tried: nothing \(no source, no URL\)$/);
+  });
+
+  it('the bundle inlined in the page with workletUrl: the echo worklet file beside workletUrl loads and the conversation listens', async () => {
+    const r = await underCsp(INLINE, { workletUrl: '/dist/talstream.worklet.js', converse: true, page: 'inline-iife-page.html' });
+    expect(r).toMatchObject({ ok: true, frames: 5, listening: 'listening' });
   });
 });

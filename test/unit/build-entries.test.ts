@@ -10,7 +10,8 @@ const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../d
 const TOOLS = ['PlayoutCore', 'oracleDelayMs', 'simulatePlayout'];
 
 /** Runs the script-tag bundle in a context holding only the language and the text codecs (the
- * frame codec makes its UTF-8 coders at load): it touches no browser global when it loads. */
+ * frame codec makes its UTF-8 coders at load): it touches no browser global when it loads (it
+ * reads `document.currentScript` where there is a document, for the echo worklet's URL). */
 function loadIife(): Record<string, unknown> {
   const sandbox: { TalStream?: Record<string, unknown>; TextEncoder: unknown; TextDecoder: unknown } = { TextEncoder, TextDecoder };
   runInNewContext(`${readFileSync(path.join(dist, 'talstream.iife.js'), 'utf8')};this.TalStream = TalStream;`, sandbox);
@@ -31,5 +32,25 @@ describe('build entries', () => {
     for (const name of [...TOOLS, 'createClient', 'Player', 'Conversation']) expect(typeof esm[name], name).toBe('function');
     // The ESM build exports what the script-tag build does, and the tools: nothing else differs.
     expect(Object.keys(esm).sort()).toEqual([...Object.keys(loadIife()), ...TOOLS].sort());
+  });
+
+  it('dist/talstream.echo-worklet.js: the echo path on the worklet scope, the same source the ESM chunk inlines; neither bundle carries it', async () => {
+    const file = readFileSync(path.join(dist, 'talstream.echo-worklet.js'), 'utf8');
+    // A worklet module: run it on a bare scope, as addModule() would, and find what it registered.
+    const scope: { talstreamEcho?: Record<string, unknown> } = {};
+    runInNewContext(file, scope);
+    expect(Object.keys(scope.talstreamEcho ?? {}).sort()).toEqual(['EchoCanceller', 'NearEndDetector']);
+    const Canceller = scope.talstreamEcho!.EchoCanceller as new (rate: number) => { process(m: Float32Array, r: Float32Array, o: Float32Array, n: number): void };
+    const out = new Float32Array(128).fill(1);
+    new Canceller(16000).process(new Float32Array(128), new Float32Array(128), out, 128);
+    expect(out.every((v) => v === 0)).toBe(true); // silence in, silence out
+    const chunk = (await import(pathToFileURL(path.join(dist, 'talstream-echo-worklet.mjs')).href)) as { default: { source: string; url: null } };
+    expect(chunk.default).toEqual({ source: file, url: null });
+    // The canceller's code (its error messages mark it) is in the echo module only.
+    const marker = 'EchoCanceller: sampleRate must be';
+    expect(file.includes(marker)).toBe(true);
+    for (const bundle of ['talstream.iife.js', 'talstream.worklet.js']) {
+      expect(readFileSync(path.join(dist, bundle), 'utf8').includes(marker), bundle).toBe(false);
+    }
   });
 });

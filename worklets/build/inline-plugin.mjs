@@ -1,7 +1,11 @@
 // Build-time inlining of the AudioWorklet processors.
 //
 // `import workletSource from 'talstream:worklet'` resolves to the bundled, minified source of
-// worklets/index.ts as a string. The same plugin object serves rollup (dist builds) and vite
+// worklets/index.ts as a string. `import('talstream:echo-worklet')` resolves to the second module,
+// worklets/echo.ts (the echo path only hands-free conversations use): `{ source }` inlined, for the
+// ESM build (a separate chunk, so bundlers load it on demand) and for tests; or `{ url }`, the file
+// dist/talstream.echo-worklet.js beside the running script, for the script-tag build, which cannot
+// split and so would carry it whole. The same plugin object serves rollup (dist builds) and vite
 // (vitest browser mode), so tests run exactly the code that ships. The worklet is typed
 // TypeScript importing the same pure cores as the main thread: no processor code lives in a
 // template string.
@@ -14,8 +18,11 @@ import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKLET_ENTRY = path.resolve(here, '..', 'index.ts');
+export const ECHO_WORKLET_ENTRY = path.resolve(here, '..', 'echo.ts');
+/** The echo module's file name in dist/, looked up beside the script tag's bundle. */
+export const ECHO_WORKLET_FILE = 'talstream.echo-worklet.js';
 const VIRTUAL = 'talstream:worklet';
-const RESOLVED = '\0' + VIRTUAL;
+const ECHO_VIRTUAL = 'talstream:echo-worklet';
 
 /** A tiny TypeScript transpiler for rollup: no type-check (tsc does that), just strip types. */
 function transpileTs() {
@@ -40,9 +47,9 @@ function transpileTs() {
   };
 }
 
-/** Bundle worklets/index.ts into one classic script string (AudioWorklet modules may not import). */
-export async function buildWorkletSource({ compress = true } = {}) {
-  const bundle = await rollup({ input: WORKLET_ENTRY, plugins: [transpileTs()], treeshake: true });
+/** Bundle a worklet entry (default worklets/index.ts) into one script string (AudioWorklet modules may not import). */
+export async function buildWorkletSource({ compress = true, entry = WORKLET_ENTRY } = {}) {
+  const bundle = await rollup({ input: entry, plugins: [transpileTs()], treeshake: true });
   try {
     const { output } = await bundle.generate({ format: 'es' });
     let code = output[0].code;
@@ -56,18 +63,30 @@ export async function buildWorkletSource({ compress = true } = {}) {
   }
 }
 
-/** rollup/vite plugin: `import src from 'talstream:worklet'`. */
-export function inlineWorklets({ compress = true } = {}) {
+// Read while the script tag's bundle runs (document.currentScript is set only then); nothing else
+// of the page is touched, and without a document (Node, a worker) there is no URL to offer.
+const BESIDE_SCRIPT = `const script = typeof document !== 'undefined' ? document.currentScript : null;
+export default { source: null, url: script && script.src ? new URL(${JSON.stringify(ECHO_WORKLET_FILE)}, script.src).href : null };`;
+
+/**
+ * rollup/vite plugin: `import src from 'talstream:worklet'` and `import('talstream:echo-worklet')`.
+ * `echo`: 'inline' (the source in the bundle) or 'beside-script' (a URL, see above).
+ */
+export function inlineWorklets({ compress = true, echo = 'inline' } = {}) {
+  const entries = { [VIRTUAL]: WORKLET_ENTRY, [ECHO_VIRTUAL]: ECHO_WORKLET_ENTRY };
   return {
     name: 'talstream-inline-worklets',
     resolveId(id) {
-      return id === VIRTUAL ? RESOLVED : null;
+      return id in entries ? '\0' + id : null;
     },
     async load(id) {
-      if (id !== RESOLVED) return null;
-      const { code, files } = await buildWorkletSource({ compress });
+      const name = id.startsWith('\0') ? id.slice(1) : '';
+      if (!(name in entries)) return null;
+      if (name === ECHO_VIRTUAL && echo === 'beside-script') return BESIDE_SCRIPT;
+      const { code, files } = await buildWorkletSource({ compress, entry: entries[name] });
       for (const f of files) if (!f.startsWith('\0') && this.addWatchFile) this.addWatchFile(f);
-      return `export default ${JSON.stringify(code)};`;
+      const source = JSON.stringify(code);
+      return name === VIRTUAL ? `export default ${source};` : `export default { source: ${source}, url: null };`;
     },
   };
 }
