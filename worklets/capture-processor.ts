@@ -6,17 +6,9 @@
 // Steady state allocates nothing: the resampler writes into a scratch buffer and chunks come from a
 // pool the main thread refills by sending each buffer back ('recycle').
 import { Resampler } from '../src/dsp/resampler';
-import type { EchoCanceller } from '../src/dsp/echo-canceller';
-import type { NearEndDetector, NearEndVerdict } from '../src/dsp/near-end-detector';
+import { CAPTURE_PROCESSOR, type CaptureCommand, type CaptureEvent, type CaptureProcessorOptions } from '../src/capture/capture-protocol';
+import type { EchoListener } from './echo-listener';
 import { echoPlugin } from './echo-plugin';
-import {
-  CAPTURE_PROCESSOR,
-  type CaptureCommand,
-  type CaptureEvent,
-  type CaptureProcessorOptions,
-  type ChunkVerdict,
-  type ListenSettings,
-} from '../src/capture/capture-protocol';
 
 /** The input that carries the echo reference (the player's output) while listening. */
 const REFERENCE = 2;
@@ -46,19 +38,8 @@ class CaptureProcessor extends AudioWorkletProcessor {
   private levelCount = 0;
   private levelSumSq = 0;
   private levelPeak = 0;
-  // Listening (a conversation): the mic without the echo of the reference, with a verdict per chunk.
-  private listening = false;
-  private refResampler: Resampler | null = null;
-  private refScratch = new Float32Array(0);
-  private cleanScratch = new Float32Array(0);
-  private canceller: EchoCanceller | null = null;
-  private detector: NearEndDetector | null = null;
-  private verdict: ChunkVerdict = 0;
-  private readonly sink = {
-    push: (v: NearEndVerdict): void => {
-      this.verdict = v === 'speech' ? 2 : v === 'echo' ? 1 : 0;
-    },
-  };
+  /** Listening (a conversation): the mic without the echo of the reference, a verdict per chunk. */
+  private listener: EchoListener | null = null;
 
   constructor(options: { processorOptions?: CaptureProcessorOptions }) {
     super(options);
@@ -110,18 +91,23 @@ class CaptureProcessor extends AudioWorkletProcessor {
         this.switchSettle = Math.max(1, Math.round((sampleRate * cmd.settleMs) / 1000));
         this.switchBlocksLeft = Math.max(1, Math.ceil((sampleRate * cmd.timeoutMs) / 1000 / 128));
         return;
-      case 'listen':
-        if (cmd.on && cmd.settings) {
-          if (!this.startListening(cmd.settings)) {
-            this.post({ type: 'ack', id: cmd.id, error: 'the echo worklet module (talstream.echo-worklet.js) is not loaded in this context' });
-            return;
-          }
-        } else {
-          this.listening = false;
-          this.fill = 0;
+      case 'listen': {
+        // Listening starts afresh (allocation happens here, on a command, never in process()).
+        const echo = echoPlugin();
+        if (cmd.on && !echo) {
+          this.post({ type: 'ack', id: cmd.id, error: 'talstream.echo-worklet.js is not loaded in this context' });
+          return;
         }
+        const rate = this.resampler.toRate;
+        this.listener =
+          cmd.on && cmd.settings
+            ? new echo!.EchoListener(new Resampler(sampleRate, rate), new Resampler(sampleRate, rate), this.chunkSamples, cmd.settings)
+            : null;
+        this.fill = 0;
+        this.recording = false;
         this.post({ type: 'ack', id: cmd.id });
         return;
+      }
       case 'mute':
         this.muted = cmd.muted;
         this.post({ type: 'ack', id: cmd.id });
@@ -134,50 +120,12 @@ class CaptureProcessor extends AudioWorkletProcessor {
     }
   }
 
-  /**
-   * Listening from now on: both resamplers and the canceller start afresh (allocation happens
-   * here, on a command, never in process()). The detector's frames are the chunks, and both start
-   * at the same sample, so each chunk's verdict is that of the frame that ends with it.
-   * False (nothing changed) when the echo module was not added to the context.
-   */
-  private startListening(settings: ListenSettings): boolean {
-    const echo = echoPlugin();
-    if (!echo) return false;
-    const rate = this.resampler.toRate;
-    this.resampler.reset();
-    this.refResampler = new Resampler(sampleRate, rate);
-    const need = this.resampler.maxOutput(128);
-    this.refScratch = new Float32Array(need);
-    this.cleanScratch = new Float32Array(need);
-    this.canceller = settings.cancelEcho ? new echo.EchoCanceller(rate) : null;
-    this.detector = new echo.NearEndDetector(rate, { ...settings.detector, frameMs: (this.chunkSamples * 1000) / rate });
-    this.verdict = 0;
-    this.fill = 0;
-    this.recording = false;
-    this.listening = true;
-    return true;
-  }
-
-  /** One quantum while listening: resample mic and reference alike, cancel, classify, chunk. */
-  private listen(mic: Float32Array, ref: Float32Array): void {
-    const n = this.resampler.processInto(mic, this.scratch);
-    // Same ratio, same input count: the same output count, so the two stay sample-aligned.
-    this.refResampler!.processInto(ref, this.refScratch);
-    let out = this.scratch;
-    if (this.canceller) {
-      this.canceller.process(this.scratch, this.refScratch, this.cleanScratch, n);
-      out = this.cleanScratch;
-    }
-    this.detector!.process(this.scratch, this.refScratch, out, n, this.sink);
-    this.append(out, n);
-  }
-
   /** Posts the partial chunk (possibly empty when `final`), transferring its buffer. */
   private postChunk(final: boolean): void {
     if (this.fill === 0 && !final) return;
     const buf = this.chunk ?? this.take();
     const msg: CaptureEvent = { type: 'chunk', buffer: buf, length: this.fill, final };
-    if (this.listening) msg.verdict = this.verdict;
+    if (this.listener) msg.verdict = this.listener.verdict;
     this.post(msg, [buf.buffer]);
     this.chunk = null;
     this.fill = 0;
@@ -261,11 +209,12 @@ class CaptureProcessor extends AudioWorkletProcessor {
     const input = inputs[this.active]?.[0];
     const frames = input ? input.length : 128;
     this.meter(input, frames);
-    if (this.listening) {
+    if (this.listener) {
       if (this.zeros.length < frames) this.zeros = new Float32Array(frames);
       const silence = frames === this.zeros.length ? this.zeros : this.zeros.subarray(0, frames);
       const ref = inputs[REFERENCE]?.[0];
-      this.listen(this.muted || !input ? silence : input, ref && ref.length === frames ? ref : silence);
+      const n = this.listener.process(this.muted || !input ? silence : input, ref && ref.length === frames ? ref : silence);
+      this.append(this.listener.out, n);
       return true;
     }
     if (!this.recording) return true;

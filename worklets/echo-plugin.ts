@@ -1,16 +1,14 @@
-// The echo path of the capture processor: the canceller and the near-end detector, ~6 KB gzip that
-// only a hands-free conversation uses. They live in a second AudioWorklet module (worklets/echo.ts,
-// shipped as dist/talstream.echo-worklet.js) that talstream adds to the context when a conversation
-// starts listening, so the script tag does not carry them. Both modules run in the context's one
-// AudioWorkletGlobalScope: echo.ts puts the classes there under ECHO_PLUGIN and the capture
-// processor looks them up when it is told to listen.
-import type { EchoCanceller } from '../src/dsp/echo-canceller';
-import type { NearEndDetector } from '../src/dsp/near-end-detector';
+// The listening path of the capture processor: the echo canceller and the near-end detector, ~6 KB
+// gzip that only a hands-free conversation uses. They live in a second AudioWorklet module
+// (worklets/echo.ts, shipped as dist/talstream.echo-worklet.js) that talstream adds to the context
+// when a conversation starts listening, so the script tag does not carry them. Both modules run in
+// the context's one AudioWorkletGlobalScope: echo.ts puts the listener's class there under
+// ECHO_PLUGIN, and the capture processor looks it up when it is told to listen.
+import type { EchoListener } from './echo-listener';
 
 /** What worklets/echo.ts registers. */
 export interface EchoPlugin {
-  EchoCanceller: typeof EchoCanceller;
-  NearEndDetector: typeof NearEndDetector;
+  EchoListener: typeof EchoListener;
 }
 
 /** The property of the worklet global scope that holds the {@link EchoPlugin}. */

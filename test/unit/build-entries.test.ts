@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { Resampler } from '../../src/dsp/resampler';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
 const TOOLS = ['PlayoutCore', 'oracleDelayMs', 'simulatePlayout'];
@@ -39,11 +40,14 @@ describe('build entries', () => {
     // A worklet module: run it on a bare scope, as addModule() would, and find what it registered.
     const scope: { talstreamEcho?: Record<string, unknown> } = {};
     runInNewContext(file, scope);
-    expect(Object.keys(scope.talstreamEcho ?? {}).sort()).toEqual(['EchoCanceller', 'NearEndDetector']);
-    const Canceller = scope.talstreamEcho!.EchoCanceller as new (rate: number) => { process(m: Float32Array, r: Float32Array, o: Float32Array, n: number): void };
-    const out = new Float32Array(128).fill(1);
-    new Canceller(16000).process(new Float32Array(128), new Float32Array(128), out, 128);
-    expect(out.every((v) => v === 0)).toBe(true); // silence in, silence out
+    expect(Object.keys(scope.talstreamEcho ?? {})).toEqual(['EchoListener']);
+    const Listener = scope.talstreamEcho!.EchoListener as new (...a: unknown[]) => { out: Float32Array; verdict: number; process(m: Float32Array, r: Float32Array): number };
+    const listener = new Listener(new Resampler(48000, 16000), new Resampler(48000, 16000), 320, { cancelEcho: true, detector: {} });
+    let n = 0;
+    for (let b = 0; b < 30; b++) n += listener.process(new Float32Array(128), new Float32Array(128));
+    expect(n).toBe(new Resampler(48000, 16000).process(new Float32Array(30 * 128)).length); // as one resampler run
+    expect(listener.out.every((v) => v === 0)).toBe(true); // silence in, silence out
+    expect(listener.verdict).toBe(0);
     const chunk = (await import(pathToFileURL(path.join(dist, 'talstream-echo-worklet.mjs')).href)) as { default: { source: string; url: null } };
     expect(chunk.default).toEqual({ source: file, url: null });
     // The canceller's code (its error messages mark it) is in the echo module only.

@@ -159,3 +159,54 @@ describe('capture processor flush', () => {
     expect(p.process([[tone(128, 1280)]], [[new Float32Array(128)]], {})).toBe(true);
   });
 });
+
+describe('capture processor listening (the echo module)', () => {
+  const settings = { cancelEcho: false, detector: {} };
+  const listenChunks = (p: Proc) =>
+    p.port.sent.map((s) => s.msg).filter((m): m is Extract<CaptureEvent, { type: 'chunk' }> => m.type === 'chunk');
+
+  it("'listen' before the echo module is added: acked with an error naming the file, nothing flows", () => {
+    expect((globalThis as Record<string, unknown>).talstreamEcho).toBeUndefined();
+    const p = make();
+    p.port.deliver({ type: 'listen', id: 1, on: true, settings });
+    for (let b = 0; b < 10; b++) p.process([[tone(128, b * 128)]], [[new Float32Array(128)]], {});
+    expect(p.port.sent.map((s) => s.msg).filter((m) => m.type !== 'level')).toEqual([
+      { type: 'ack', id: 1, error: 'talstream.echo-worklet.js is not loaded in this context' },
+    ]);
+  });
+
+  it('with the echo module: chunks flow without a take, the mic resampled as one Resampler run, each with the verdict of the frame it ends; off stops them', async () => {
+    await import('../../worklets/echo');
+    const { NearEndDetector } = await import('../../src/dsp/near-end-detector');
+    const p = make();
+    p.port.deliver({ type: 'listen', id: 1, on: true, settings });
+    const blocks = 60; // 7680 input samples -> 2560 at 16 kHz: 8 chunks (the resampler's delay holds some back)
+    // Silence, then the tone (speech-band energy, no reference playing): the verdicts change.
+    const input = (b: number) => (b < 25 ? new Float32Array(128) : tone(128, b * 128));
+    for (let b = 0; b < blocks; b++) p.process([[input(b)], [], []], [[new Float32Array(128)]], {});
+    p.port.deliver({ type: 'listen', id: 2, on: false, settings: null });
+    for (let b = 0; b < 10; b++) p.process([[tone(128, b * 128)]], [[new Float32Array(128)]], {});
+    const msgs = p.port.sent.map((s) => s.msg).filter((m) => m.type !== 'level');
+    expect(msgs[0]).toEqual({ type: 'ack', id: 1 });
+    expect(msgs[msgs.length - 1]).toEqual({ type: 'ack', id: 2 });
+    const chunks = listenChunks(p);
+    // Oracle: the same input through one Resampler, cut into 320-sample chunks; and the near-end
+    // detector over it (frames of one chunk, no reference, the mic as its own output).
+    const all = new Float32Array(blocks * 128);
+    for (let b = 0; b < blocks; b++) all.set(input(b), b * 128);
+    const want = new Resampler(48000, 16000).process(all);
+    const whole = Math.floor(want.length / 320);
+    expect(chunks.map((c) => [c.length, c.final])).toEqual(Array.from({ length: whole }, () => [320, false]));
+    const detector = new NearEndDetector(16000, { frameMs: 20 });
+    const verdicts: number[] = [];
+    const silence = new Float32Array(320);
+    for (let k = 0; k < whole; k++) {
+      const frame = want.subarray(k * 320, (k + 1) * 320);
+      expect(Array.from(chunks[k]!.buffer.subarray(0, 320)), `chunk ${k}`).toEqual(Array.from(frame));
+      const v = detector.classify(frame, silence, frame);
+      verdicts.push(v === 'speech' ? 2 : v === 'echo' ? 1 : 0);
+    }
+    expect(chunks.map((c) => c.verdict)).toEqual(verdicts);
+    expect(new Set(verdicts).size).toBeGreaterThan(1);
+  });
+});
