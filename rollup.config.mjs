@@ -2,7 +2,7 @@ import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { inlineWorklets, buildWorkletSource, ECHO_WORKLET_ENTRY, ECHO_WORKLET_FILE } from './worklets/build/inline-plugin.mjs';
+import { inlineWorklets, buildWorkletSource, HANDS_FREE_ENTRY, HANDS_FREE_FILE } from './worklets/build/inline-plugin.mjs';
 
 const ts = () =>
   typescript({
@@ -22,7 +22,7 @@ function emitWorkletFiles() {
     async writeBundle() {
       mkdirSync('dist', { recursive: true });
       writeFileSync('dist/talstream.worklet.js', (await buildWorkletSource()).code);
-      writeFileSync(`dist/${ECHO_WORKLET_FILE}`, (await buildWorkletSource({ entry: ECHO_WORKLET_ENTRY })).code);
+      writeFileSync(`dist/${HANDS_FREE_FILE}`, (await buildWorkletSource({ entry: HANDS_FREE_ENTRY })).code);
     },
   };
 }
@@ -30,13 +30,14 @@ function emitWorkletFiles() {
 export default [
   {
     input: 'src/index.ts',
-    // A directory: the echo worklet is a chunk of its own (talstream-echo-worklet.mjs), imported
-    // when a conversation first listens, so an app's bundler splits it off too.
+    // A directory: the hands-free module is a chunk of its own (talstream-hands-free.mjs), imported
+    // when a conversation first listens, so an app's bundler splits it off too. What both use (the
+    // barge-in options, errors) is then in talstream-core.mjs, which talstream.mjs re-exports.
     output: {
       dir: 'dist',
       entryFileNames: 'talstream.mjs',
-      // The virtual module 'talstream:echo-worklet' would name it '_talstream_echo-worklet'.
-      chunkFileNames: (chunk) => `talstream-${chunk.name.replace(/^_?talstream_/, '')}.mjs`,
+      // The virtual module 'talstream:hands-free' would name its chunk '_talstream_hands-free'.
+      chunkFileNames: (chunk) => (chunk.name === 'index' ? 'talstream-core.mjs' : `talstream-${chunk.name.replace(/^_?talstream_/, '')}.mjs`),
       format: 'es',
       sourcemap: false,
     },
@@ -45,7 +46,7 @@ export default [
   {
     // The script-tag build: the browser API only (src/browser.ts), not the simulation tools.
     input: 'src/browser.ts',
-    // An IIFE cannot split: the echo worklet stays a file beside it (dist/talstream.echo-worklet.js).
+    // An IIFE cannot split: the hands-free module stays a file beside it (dist/talstream.hands-free.js).
     output: { file: 'dist/talstream.iife.js', format: 'iife', name: 'TalStream', sourcemap: false, inlineDynamicImports: true },
     plugins: [inlineWorklets({ echo: 'beside-script' }), ts(), terser({ compress: { passes: 2 } })],
   },
@@ -59,6 +60,6 @@ export default [
     input: 'src/index.ts',
     output: { file: 'dist/talstream.d.ts', format: 'es' },
     plugins: [dts({ tsconfig: './tsconfig.json' })],
-    external: ['talstream:worklet', 'talstream:echo-worklet'],
+    external: ['talstream:worklet', 'talstream:hands-free'],
   },
 ];

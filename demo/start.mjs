@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outputs = ['dist/talstream.iife.js', 'dist/talstream.echo-worklet.js', 'dist/talstream.mjs', 'dist/cli.mjs'].map((p) => path.join(root, p));
+const outputs = ['dist/talstream.iife.js', 'dist/talstream.hands-free.js', 'dist/talstream.mjs', 'dist/cli.mjs'].map((p) => path.join(root, p));
 const inputs = ['src', 'worklets', 'rollup.config.mjs', 'package.json', 'tsconfig.json'].map((p) => path.join(root, p));
 
 /** Newest modification time under `p` (a file or a folder, recursively). */

@@ -4,9 +4,11 @@ declare module 'talstream:worklet' {
   export default source;
 }
 
-// The echo module (worklets/echo.ts): its source inlined (ESM build, tests) or, in the script-tag
-// build, the URL of dist/talstream.echo-worklet.js beside the running script (null when unknown).
-declare module 'talstream:echo-worklet' {
-  const echo: { source: string | null; url: string | null };
-  export default echo;
+// The hands-free module (worklets/echo.ts): its worklet source inlined and the turn rules imported
+// (ESM build, tests) or, in the script-tag build, the URL of dist/talstream.hands-free.js beside the
+// running script (null when unknown), whose exports hold the turn rules.
+declare module 'talstream:hands-free' {
+  const handsFree: { source: string | null; url: string | null };
+  export default handsFree;
+  export const TurnTaking: typeof import('./conversation/turn-taking').TurnTaking | null;
 }

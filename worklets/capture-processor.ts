@@ -95,7 +95,7 @@ class CaptureProcessor extends AudioWorkletProcessor {
         // Listening starts afresh (allocation happens here, on a command, never in process()).
         const echo = echoPlugin();
         if (cmd.on && !echo) {
-          this.post({ type: 'ack', id: cmd.id, error: 'talstream.echo-worklet.js is not loaded in this context' });
+          this.post({ type: 'ack', id: cmd.id, error: 'talstream.hands-free.js is not loaded in this context' });
           return;
         }
         const rate = this.resampler.toRate;

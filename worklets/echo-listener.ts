@@ -1,4 +1,4 @@
-// The capture processor's listening path (a hands-free conversation), in the echo module (see
+// The capture processor's listening path (a hands-free conversation), in the hands-free module (see
 // echo-plugin.ts): the mic and the echo reference (the player's output) resampled alike to the chunk
 // rate, the answer's echo removed, and a speech verdict per frame of one chunk. Allocates in the
 // constructor only (the 'listen' command), never per render quantum.
@@ -26,7 +26,7 @@ export class EchoListener {
 
   /**
    * @param micIn and `refIn`: two new resamplers from the context's rate to the chunks' (the
-   * capture processor's class: the echo module does not carry a second copy)
+   * capture processor's class: the hands-free module does not carry a second copy)
    * @param frameSamples one chunk: the detector's frame, so each chunk's verdict is that of the
    * frame that ends with it
    * @param maxBlock the longest input block `process` takes (a render quantum)

@@ -4,7 +4,7 @@
  * buffers. Used by {@link Microphone} and by MediaStream sources.
  */
 import { TalStreamError } from '../errors';
-import { loadEchoWorklet, loadWorklet } from '../audio/worklet-loader';
+import { loadHandsFree, loadWorklet } from '../audio/worklet-loader';
 import {
   CAPTURE_PROCESSOR,
   type CaptureCommand,
@@ -153,11 +153,11 @@ export class CaptureNode {
   /**
    * Listening on (`settings`) or off (null): chunks flow continuously with a verdict each, echo of
    * the reference input removed. Resolves once the processor applied it (false: it did not answer).
-   * Listening first adds the echo module to the context.
-   * @throws TalStreamError `worklet-load` when the echo module cannot be loaded
+   * Listening first adds the hands-free module to the context (once).
+   * @throws TalStreamError `worklet-load` when the hands-free module cannot be loaded
    */
   async listen(settings: ListenSettings | null): Promise<boolean> {
-    if (settings) await loadEchoWorklet(this.node.context, { workletUrl: this.workletUrl });
+    if (settings) await loadHandsFree(this.node.context, { workletUrl: this.workletUrl });
     const ack = await this.command({ type: 'listen', on: settings !== null, settings });
     if (ack?.error) throw new TalStreamError('worklet-load', ack.error);
     return ack !== null;

@@ -61,7 +61,7 @@ export type CaptureEvent =
    * Acknowledges the command with this `id`, once its effects have been posted. A `switch` ack
    * carries `position`: output samples of the current take before the switch (-1 when not recording)
    * and `live`: whether the input carried audio (false: the wait timed out). A `listen` ack carries
-   * `error` when the processor could not listen (the echo module is not loaded).
+   * `error` when the processor could not listen (the hands-free module is not loaded).
    */
   | { type: 'ack'; id: number; position?: number; live?: boolean; error?: string };
 

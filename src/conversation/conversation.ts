@@ -12,8 +12,8 @@ import { Emitter } from '../emitter';
 import { TalStreamError } from '../errors';
 import type { Reply } from '../reply';
 import type { PlayedPosition } from '../types';
-import type { ConversationState, TurnAction, TurnStep } from './turn-machine';
-import { TurnTaking, type SpeechVerdict } from './turn-taking';
+import { TurnMachine, type ConversationState, type TurnAction, type TurnStep } from './turn-machine';
+import type { SpeechVerdict, TurnTaking } from './turn-taking';
 
 export type { ConversationState } from './turn-machine';
 export type { SpeechVerdict } from './turn-taking';
@@ -83,8 +83,13 @@ interface Turn {
 
 const NOTHING: PlayedPosition = { order: 0, sampleOffset: 0, playedMs: 0 };
 
+/** The class of the turn rules: given at once, or loaded with the hands-free module. */
+export type TurnTakingClass = typeof TurnTaking;
+
 export class Conversation extends Emitter<ConversationEvents> {
-  private readonly turns: TurnTaking;
+  private readonly machine: TurnMachine;
+  /** The turn rules on the capture clock; null until loaded (no chunk flows before). */
+  private turns: TurnTaking | null = null;
   private readonly ring: { at: number; samples: Float32Array }[] = [];
   private readonly ringSamples: number;
   private turn: Turn | null = null;
@@ -100,17 +105,37 @@ export class Conversation extends Emitter<ConversationEvents> {
   /** Resolves once the conversation listens (the microphone is open); rejects when it cannot. */
   readonly ready: Promise<void>;
 
+  /**
+   * @param rules the turn rules' class, or its load: the input must not deliver chunks before
+   * it has resolved (converse() opens the microphone after it)
+   * @param ready resolves once the input listens
+   */
   constructor(
     private readonly input: ConversationInput,
     private readonly ask: (take: Take) => Reply,
     private readonly settings: ConversationSettings,
+    rules: TurnTakingClass | Promise<TurnTakingClass>,
     ready: Promise<void> = Promise.resolve(),
   ) {
     super();
     this.ready = ready;
     ready.catch(() => {});
     const rate = input.sampleRate;
-    this.turns = new TurnTaking({ ...settings, sampleRate: rate });
+    this.machine = new TurnMachine(settings);
+    const attach = (Rules: TurnTakingClass): void => {
+      this.turns = new Rules({ ...settings, sampleRate: rate }, this.machine);
+    };
+    if (typeof rules === 'function') attach(rules);
+    else {
+      const tryAttach = (Rules: TurnTakingClass): void => {
+        try {
+          attach(Rules);
+        } catch (e) {
+          this.fail(asError(e));
+        }
+      };
+      rules.then(tryAttach, () => {}); // a failed load fails `ready` (converse() waits for it)
+    }
     // The pre-roll plus the longest detection delay, and a second at least.
     const ringMs = Math.max(1000, settings.preRollMs + Math.max(settings.minSpeechMs, 4 * settings.bargeInRule.minSpeechMs) + 200);
     this.ringSamples = Math.round((ringMs * rate) / 1000);
@@ -118,14 +143,24 @@ export class Conversation extends Emitter<ConversationEvents> {
     input.onError = (e) => this.emit('error', e);
     const eot = settings.endOfTurn;
     if (eot) {
-      const off = eot.onSpeechEnd(() => this.apply(this.turns.event('turn-end')));
+      const off = eot.onSpeechEnd(() => this.apply(this.event('turn-end')));
       if (typeof off === 'function') this.offs.push(off);
     }
   }
 
   /** What the conversation is doing now. */
   get state(): ConversationState {
-    return this.turns.machine.state;
+    return this.machine.state;
+  }
+
+  /** Capture time now, ms (0 before the rules are loaded: no audio was heard yet). */
+  private get nowMs(): number {
+    return this.turns ? this.turns.nowMs : 0;
+  }
+
+  /** An event from elsewhere, stamped with the capture time now. */
+  private event(type: 'audio-start' | 'reply-end' | 'turn-end' | 'pause' | 'resume' | 'stop'): TurnStep {
+    return this.turns ? this.turns.event(type) : this.machine.feed({ type, atMs: 0 });
   }
 
   /** Reports `error` and ends the conversation (it cannot go on: e.g. no microphone). */
@@ -137,12 +172,12 @@ export class Conversation extends Emitter<ConversationEvents> {
 
   /** Stops listening: a turn being spoken is dropped, an answer playing goes on. */
   pause(): void {
-    this.apply(this.turns.event('pause'));
+    this.apply(this.event('pause'));
   }
 
   /** Listens again (back to whatever the answer is doing). */
   resume(): void {
-    this.apply(this.turns.event('resume'));
+    this.apply(this.event('resume'));
   }
 
   /**
@@ -151,7 +186,7 @@ export class Conversation extends Emitter<ConversationEvents> {
    */
   stop(): Promise<void> {
     if (this.stopP) return this.stopP;
-    this.apply(this.turns.event('stop'));
+    this.apply(this.event('stop'));
     this.stopP = (async () => {
       for (const off of this.offs.splice(0)) off();
       this.input.onChunk = null;
@@ -164,9 +199,10 @@ export class Conversation extends Emitter<ConversationEvents> {
   }
 
   private onChunk(samples: Float32Array, verdict: SpeechVerdict): void {
-    if (this.stopP) return;
+    const turns = this.turns;
+    if (this.stopP || !turns) return;
     const copy = samples.slice();
-    const at = Math.round((this.turns.nowMs * this.input.sampleRate) / 1000);
+    const at = Math.round((turns.nowMs * this.input.sampleRate) / 1000);
     this.ring.push({ at, samples: copy });
     let held = 0;
     for (const c of this.ring) held += c.samples.length;
@@ -180,9 +216,9 @@ export class Conversation extends Emitter<ConversationEvents> {
       // speech that continues it begins within falseEndMs and is confirmed at most twice the
       // barge-in rule's minSpeechMs later (a run may be half gaps).
       const s = this.settings;
-      if (t.endedMs >= 0 && this.turns.nowMs - t.endedMs > s.falseEndMs + 2 * s.bargeInRule.minSpeechMs + 200) t.collecting = false;
+      if (t.endedMs >= 0 && turns.nowMs - t.endedMs > s.falseEndMs + 2 * s.bargeInRule.minSpeechMs + 200) t.collecting = false;
     }
-    for (const step of this.turns.chunk(samples.length, verdict)) this.apply(step);
+    for (const step of turns.chunk(samples.length, verdict)) this.apply(step);
   }
 
   private apply(step: TurnStep): void {
@@ -198,7 +234,7 @@ export class Conversation extends Emitter<ConversationEvents> {
       case 'send-turn': {
         const t = this.turn;
         if (!t) return;
-        t.endedMs = this.turns.nowMs;
+        t.endedMs = this.nowMs;
         if (t.take) void t.take.end('speech-end');
         return;
       }
@@ -214,7 +250,7 @@ export class Conversation extends Emitter<ConversationEvents> {
       }
       case 'interrupt': {
         const cut = this.answering;
-        const atMs = this.turns.nowMs;
+        const atMs = this.nowMs;
         const position = cut?.reply ? this.cut(cut) : Promise.resolve({ ...NOTHING });
         this.pendingInterrupt = position;
         this.track(position.then((p) => this.emit('barge-in', { position: p, atMs, onsetMs: a.onsetMs })));
@@ -306,7 +342,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     for (const c of t.chunks) take.write(c);
     take.on('end', (r) => {
       // maxDurationMs: the turn is over even though the user may still be talking.
-      if (r.reason === 'max-duration' && this.turn === t && this.state === 'user-speaking') this.apply(this.turns.event('turn-end'));
+      if (r.reason === 'max-duration' && this.turn === t && this.state === 'user-speaking') this.apply(this.event('turn-end'));
     });
     if (this.state !== 'user-speaking') void take.end('speech-end');
     const reply = this.ask(take);
@@ -315,7 +351,7 @@ export class Conversation extends Emitter<ConversationEvents> {
     reply.on('audio-start', () => {
       if (this.answering === t && t.reply === reply) {
         t.collecting = false;
-        this.apply(this.turns.event('audio-start'));
+        this.apply(this.event('audio-start'));
       }
     });
     const ended = reply.done.then(
@@ -330,7 +366,7 @@ export class Conversation extends Emitter<ConversationEvents> {
           this.answering = null;
           t.reply = null;
           t.collecting = false;
-          this.apply(this.turns.event('reply-end'));
+          this.apply(this.event('reply-end'));
         }
       }),
     );

@@ -3,6 +3,7 @@
  * app's Microphone, or a MediaStream) with the player's output as its echo reference, and returns the
  * {@link Conversation} at once; it listens as soon as the microphone is open (`ready`).
  */
+import { loadHandsFree } from '../audio/worklet-loader';
 import { CaptureNode } from '../capture/capture-node';
 import type { ListenSettings } from '../capture/capture-protocol';
 import { Microphone, type MicrophoneOptions } from '../capture/microphone';
@@ -89,15 +90,24 @@ export function converse(deps: ConverseDeps, options: ConverseOptions = {}): Con
   if (vad.thresholdDb !== undefined && !(typeof vad.thresholdDb === 'number' && Number.isFinite(vad.thresholdDb))) {
     throw new TalStreamError('bad-argument', `vad.thresholdDb must be a number, got ${String(vad.thresholdDb)}`);
   }
+  // The turn rules are loaded later (with the hands-free module): check their options now, as
+  // their constructor would, so that a bad one throws here.
+  resolveBargeInOptions({ frameMs: settings.frameMs, minSpeechMs: settings.minSpeechMs });
   const { frameMs: _f, minSpeechMs: _m, maxGapMs: _g, rearmMs: _r, ...detector } = barge;
   // A VAD threshold set by the app is the detector's floor: quieter frames are never speech.
   const listen: ListenSettings = { cancelEcho: options.echoCancellation !== false, detector: { ...detector, minLevelDb: vad.thresholdDb ?? barge.minLevelDb } };
   // An app's Microphone keeps its own rate; ours are made at the client's.
   const rate = options.microphone instanceof Microphone ? options.microphone.sampleRate : deps.sampleRate;
   const input = new DeferredInput(rate, vad.classify);
-  const ready = input.open(() => openEar(deps, options.microphone, listen));
+  // The hands-free module first (the turn rules the conversation needs before the first chunk,
+  // and the worklet's listening path), then the microphone.
+  const rules = Promise.resolve().then(() => loadHandsFree(deps.context(), { workletUrl: deps.workletUrl }));
+  const ready = input.open(async () => {
+    await rules;
+    return openEar(deps, options.microphone, listen);
+  });
   const url = options.url;
-  const convo = new Conversation(input, (take) => deps.ask(take, url), settings, ready);
+  const convo = new Conversation(input, (take) => deps.ask(take, url), settings, rules, ready);
   ready.catch((e: unknown) => {
     // No ear, no conversation: say why, and end it.
     convo.fail(e instanceof TalStreamError ? e : new TalStreamError('no-device', String(e), { cause: e }));

@@ -4,8 +4,9 @@
  * silence after a turn becomes its end; both feed the {@link TurnMachine}. Pure: time is counted
  * in samples of the capture, so a test or the benchmark drives it with arrays of verdicts.
  */
-import { BargeInDetector, type BargeInOptions } from '../dsp/near-end-detector';
-import { TurnMachine, type TurnMachineOptions, type TurnStep } from './turn-machine';
+import { BargeInDetector } from '../dsp/barge-in-detector';
+import type { BargeInOptions } from '../dsp/near-end-detector';
+import type { TurnMachine, TurnMachineOptions, TurnStep } from './turn-machine';
 
 /** A chunk's verdict: the user's voice, echo of the answer (or its residue), or neither. */
 export type SpeechVerdict = 'speech' | 'echo' | 'silence';
@@ -27,6 +28,11 @@ export interface TurnTakingOptions extends TurnMachineOptions {
   hangoverMs: number;
 }
 
+/**
+ * Loaded with the hands-free module when a conversation starts (see worklets/echo-plugin.ts), so
+ * the script tag does not carry it: the {@link TurnMachine} it drives is the conversation's, made
+ * at once (its state is the conversation's from the start).
+ */
 export class TurnTaking {
   readonly machine: TurnMachine;
   private readonly rate: number;
@@ -39,8 +45,8 @@ export class TurnTaking {
   private pos = 0;
   private silence = 0;
 
-  constructor(options: TurnTakingOptions) {
-    this.machine = new TurnMachine(options);
+  constructor(options: TurnTakingOptions, machine: TurnMachine) {
+    this.machine = machine;
     this.rate = options.sampleRate;
     const frameMs = options.frameMs;
     // rearmMs 0: after firing, a rule is ready again at the first frame that is not speech.

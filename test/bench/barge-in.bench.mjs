@@ -13,6 +13,7 @@ const t0 = performance.now();
 const { EchoCanceller, NearEndDetector, BargeInDetector, RealFft, readWav, VoiceGate, resolveBargeInOptions } = await loadTs([
   'src/dsp/echo-canceller.ts',
   'src/dsp/near-end-detector.ts',
+  'src/dsp/barge-in-detector.ts',
   'src/dsp/fft.ts',
   'src/protocol/wav.ts',
   'src/capture/vad.ts',

@@ -95,24 +95,24 @@ describe('worklet loading under CSP', () => {
     expect(r.message).toMatch(/Tried: blob: URL: .+; data: URL: .+; workletUrl \/dist\/missing\.worklet\.js: .+$/);
   });
 
-  // The echo path of a conversation is a second worklet module, a file beside the script-tag
-  // bundle (worklets/echo-plugin.ts): found beside the script, or beside workletUrl.
-  it("strict script-src 'self' with workletUrl: a conversation listens (the echo worklet file loads from beside it)", async () => {
+  // A conversation's hands-free module (worklets/echo-plugin.ts) is a file beside the script-tag
+  // bundle: found beside the script, or beside workletUrl; the worklet adds it, the page imports it.
+  it("strict script-src 'self' with workletUrl: a conversation listens (the hands-free file loads from beside it)", async () => {
     const r = await underCsp(STRICT, { workletUrl: '/dist/talstream.worklet.js', converse: true });
     expect(r).toMatchObject({ ok: true, frames: 5, listening: 'listening' });
   });
 
   const INLINE = "script-src 'self' 'unsafe-inline' blob:; object-src 'none'; base-uri 'none'";
-  it('the bundle inlined in the page (no script URL), no workletUrl: it plays, but a conversation fails with worklet-load naming the echo worklet file', async () => {
+  it('the bundle inlined in the page (no script URL), no workletUrl: it plays, but a conversation fails with worklet-load naming the hands-free file', async () => {
     const r = await underCsp(INLINE, { converse: true, page: 'inline-iife-page.html' });
     expect(r.ok).toBe(false);
     expect(r.code).toBe('worklet-load');
-    expect(r.message).toContain('talstream.echo-worklet.js');
+    expect(r.message).toContain('talstream.hands-free.js');
     expect(r.message).toContain('workletUrl');
     expect(r.message).toMatch(/Tried: nothing \(no source, no URL\)$/);
   });
 
-  it('the bundle inlined in the page with workletUrl: the echo worklet file beside workletUrl loads and the conversation listens', async () => {
+  it('the bundle inlined in the page with workletUrl: the hands-free file beside workletUrl loads (worklet and turn rules) and the conversation listens', async () => {
     const r = await underCsp(INLINE, { workletUrl: '/dist/talstream.worklet.js', converse: true, page: 'inline-iife-page.html' });
     expect(r).toMatchObject({ ok: true, frames: 5, listening: 'listening' });
   });

@@ -77,7 +77,7 @@ export const AREAS = {
   // The detector's residue model and decision and the barge-in rule on hand-made frame sequences;
   // the speech band against the analytic Butterworth response.
   'echo-detector': {
-    mutate: ['src/dsp/near-end-detector.ts', 'src/dsp/echo-residue.ts', 'src/dsp/speech-band.ts', 'src/dsp/butterworth.ts'],
+    mutate: ['src/dsp/near-end-detector.ts', 'src/dsp/barge-in-detector.ts', 'src/dsp/echo-residue.ts', 'src/dsp/speech-band.ts', 'src/dsp/butterworth.ts'],
     tests: ['dsp-near-end-exact.test.ts', 'dsp-echo-residue.test.ts', 'dsp-speech-band.test.ts'],
   },
 };

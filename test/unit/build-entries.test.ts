@@ -12,7 +12,7 @@ const TOOLS = ['PlayoutCore', 'oracleDelayMs', 'simulatePlayout'];
 
 /** Runs the script-tag bundle in a context holding only the language and the text codecs (the
  * frame codec makes its UTF-8 coders at load): it touches no browser global when it loads (it
- * reads `document.currentScript` where there is a document, for the echo worklet's URL). */
+ * reads `document.currentScript` where there is a document, for the hands-free file's URL). */
 function loadIife(): Record<string, unknown> {
   const sandbox: { TalStream?: Record<string, unknown>; TextEncoder: unknown; TextDecoder: unknown } = { TextEncoder, TextDecoder };
   runInNewContext(`${readFileSync(path.join(dist, 'talstream.iife.js'), 'utf8')};this.TalStream = TalStream;`, sandbox);
@@ -35,26 +35,46 @@ describe('build entries', () => {
     expect(Object.keys(esm).sort()).toEqual([...Object.keys(loadIife()), ...TOOLS].sort());
   });
 
-  it('dist/talstream.echo-worklet.js: the echo path on the worklet scope, the same source the ESM chunk inlines; neither bundle carries it', async () => {
-    const file = readFileSync(path.join(dist, 'talstream.echo-worklet.js'), 'utf8');
-    // A worklet module: run it on a bare scope, as addModule() would, and find what it registered.
-    const scope: { talstreamEcho?: Record<string, unknown> } = {};
-    runInNewContext(file, scope);
-    expect(Object.keys(scope.talstreamEcho ?? {})).toEqual(['EchoListener']);
-    const Listener = scope.talstreamEcho!.EchoListener as new (...a: unknown[]) => { out: Float32Array; verdict: number; process(m: Float32Array, r: Float32Array): number };
+  it('dist/talstream.hands-free.js: on a worklet scope it registers the listening path, on the main thread it exports the turn rules; the ESM chunk has the same; neither bundle carries them', async () => {
+    const file = readFileSync(path.join(dist, 'talstream.hands-free.js'), 'utf8');
+    const g = globalThis as Record<string, unknown>;
+    // Imported without a worklet scope (the main thread): the turn rules, nothing registered.
+    const main = (await import(pathToFileURL(path.join(dist, 'talstream.hands-free.js')).href + '?main')) as Record<string, unknown>;
+    expect(Object.keys(main)).toEqual(['TurnTaking']);
+    expect(g.talstreamEcho).toBeUndefined();
+    // Added to a worklet scope (registerProcessor defined): the listening path registered.
+    g.registerProcessor = () => {};
+    try {
+      await import(pathToFileURL(path.join(dist, 'talstream.hands-free.js')).href + '?worklet');
+    } finally {
+      delete g.registerProcessor;
+    }
+    const echo = g.talstreamEcho as Record<string, unknown>;
+    delete g.talstreamEcho;
+    expect(Object.keys(echo)).toEqual(['EchoListener']);
+    const Listener = echo.EchoListener as new (...a: unknown[]) => { out: Float32Array; verdict: number; process(m: Float32Array, r: Float32Array): number };
     const listener = new Listener(new Resampler(48000, 16000), new Resampler(48000, 16000), 320, { cancelEcho: true, detector: {} });
     let n = 0;
     for (let b = 0; b < 30; b++) n += listener.process(new Float32Array(128), new Float32Array(128));
     expect(n).toBe(new Resampler(48000, 16000).process(new Float32Array(30 * 128)).length); // as one resampler run
     expect(listener.out.every((v) => v === 0)).toBe(true); // silence in, silence out
     expect(listener.verdict).toBe(0);
-    const chunk = (await import(pathToFileURL(path.join(dist, 'talstream-echo-worklet.mjs')).href)) as { default: { source: string; url: null } };
+    // The turn rules work: 100 ms of speech frames (20 ms each) confirm a turn at its onset.
+    const { TurnMachine } = await import('../../src/conversation/turn-machine');
+    const opts = { sampleRate: 16000, frameMs: 20, minSpeechMs: 60, bargeInRule: { minSpeechMs: 100, maxGapMs: 40 }, hangoverMs: 800, bargeIn: true, falseEndMs: 1500, tailMs: 300 };
+    const TurnTaking = main.TurnTaking as new (o: typeof opts, m: InstanceType<typeof TurnMachine>) => { chunk(n: number, v: string): { state: string }[] };
+    const rules = new TurnTaking(opts, new TurnMachine(opts));
+    const states = [rules.chunk(320, 'silence'), rules.chunk(320, 'speech'), rules.chunk(320, 'speech'), rules.chunk(320, 'speech')].map((s) => s.map((x) => x.state).join());
+    expect(states).toEqual(['', '', '', 'user-speaking']);
+    const chunk = (await import(pathToFileURL(path.join(dist, 'talstream-hands-free.mjs')).href)) as { default: { source: string; url: null }; TurnTaking: unknown };
     expect(chunk.default).toEqual({ source: file, url: null });
-    // The canceller's code (its error messages mark it) is in the echo module only.
-    const marker = 'EchoCanceller: sampleRate must be';
-    expect(file.includes(marker)).toBe(true);
-    for (const bundle of ['talstream.iife.js', 'talstream.worklet.js']) {
-      expect(readFileSync(path.join(dist, bundle), 'utf8').includes(marker), bundle).toBe(false);
+    expect(typeof chunk.TurnTaking).toBe('function');
+    // The canceller's and the barge-in rule's code (their error messages mark them) is in the hands-free module only.
+    for (const marker of ['EchoCanceller: sampleRate must be', 'runSpeech']) {
+      expect(file.includes(marker), marker).toBe(true);
+      for (const bundle of ['talstream.iife.js', 'talstream.worklet.js', 'talstream-core.mjs']) {
+        expect(readFileSync(path.join(dist, bundle), 'utf8').includes(marker), `${marker} in ${bundle}`).toBe(false);
+      }
     }
   });
 });

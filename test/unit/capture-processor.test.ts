@@ -160,22 +160,22 @@ describe('capture processor flush', () => {
   });
 });
 
-describe('capture processor listening (the echo module)', () => {
+describe('capture processor listening (the hands-free module)', () => {
   const settings = { cancelEcho: false, detector: {} };
   const listenChunks = (p: Proc) =>
     p.port.sent.map((s) => s.msg).filter((m): m is Extract<CaptureEvent, { type: 'chunk' }> => m.type === 'chunk');
 
-  it("'listen' before the echo module is added: acked with an error naming the file, nothing flows", () => {
+  it("'listen' before the hands-free module is added: acked with an error naming the file, nothing flows", () => {
     expect((globalThis as Record<string, unknown>).talstreamEcho).toBeUndefined();
     const p = make();
     p.port.deliver({ type: 'listen', id: 1, on: true, settings });
     for (let b = 0; b < 10; b++) p.process([[tone(128, b * 128)]], [[new Float32Array(128)]], {});
     expect(p.port.sent.map((s) => s.msg).filter((m) => m.type !== 'level')).toEqual([
-      { type: 'ack', id: 1, error: 'talstream.echo-worklet.js is not loaded in this context' },
+      { type: 'ack', id: 1, error: 'talstream.hands-free.js is not loaded in this context' },
     ]);
   });
 
-  it('with the echo module: chunks flow without a take, the mic resampled as one Resampler run, each with the verdict of the frame it ends; off stops them', async () => {
+  it('with the hands-free module: chunks flow without a take, the mic resampled as one Resampler run, each with the verdict of the frame it ends; off stops them', async () => {
     await import('../../worklets/echo');
     const { NearEndDetector } = await import('../../src/dsp/near-end-detector');
     const p = make();

@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Take } from '../../src/capture/take';
 import { Conversation, type ConversationInput, type ConversationSettings, type SpeechVerdict } from '../../src/conversation/conversation';
+import { TurnTaking } from '../../src/conversation/turn-taking';
+import { TalStreamError } from '../../src/errors';
 import { FrameDecoder } from '../../src/protocol/frame-decoder';
 import { readTalAudio } from '../../src/protocol/tal-audio';
 import type { Reply } from '../../src/reply';
@@ -102,6 +104,7 @@ describe('Conversation (scripted capture, stand-in replies)', () => {
         return r as unknown as Reply;
       },
       { ...SETTINGS, fields: (i) => ({ turn: i }) },
+      TurnTaking,
     );
     const log: string[] = [];
     const turns: { index: number; take: Take }[] = [];
@@ -175,6 +178,7 @@ describe('Conversation (scripted capture, stand-in replies)', () => {
         return r as unknown as Reply;
       },
       { ...SETTINGS, bargeIn: false },
+      TurnTaking,
     );
     const turns: Take[] = [];
     convo.on('turn', (e) => turns.push(e.take));
@@ -195,5 +199,48 @@ describe('Conversation (scripted capture, stand-in replies)', () => {
     expect(convo.state).toBe('user-speaking');
     expect(turns.length).toBe(2);
     await convo.stop();
+  });
+});
+
+describe('Conversation with its turn rules still loading (the hands-free module)', () => {
+  it('its state is the turn machine from the start: pause and resume act before the rules arrive; once they have, chunks make turns', async () => {
+    const input = new ScriptInput();
+    let arrive!: (r: typeof TurnTaking) => void;
+    const rules = new Promise<typeof TurnTaking>((r) => (arrive = r));
+    const convo = new Conversation(input, () => new FakeReply({ order: 0, sampleOffset: 0, playedMs: 0 }) as unknown as Reply, SETTINGS, rules);
+    const log: string[] = [];
+    convo.on('state', (e) => log.push(`${e.previous}->${e.state}`));
+    convo.on('turn', (e) => log.push(`turn ${e.index}`));
+    expect(convo.state).toBe('listening');
+    convo.pause();
+    expect(convo.state).toBe('paused');
+    convo.resume();
+    expect(convo.state).toBe('listening');
+    arrive(TurnTaking);
+    await rules;
+    await tick();
+    input.send(10, 'silence');
+    input.send(20, 'speech'); // onset at 200 ms, confirmed on the third speech chunk
+    expect(convo.state).toBe('user-speaking');
+    input.send(45, 'silence'); // the hangover (400 ms) ends the turn on chunk 39
+    // The turn is asked as it opens (its take streams), before the state event of the opening.
+    expect(log).toEqual(['listening->paused', 'paused->listening', 'turn 1', 'listening->user-speaking', 'user-speaking->thinking']);
+    await convo.stop();
+  });
+
+  it('rules that fail to build (the loaded class throws) end the conversation with that error', async () => {
+    const input = new ScriptInput();
+    const Broken = class {
+      constructor() {
+        throw new TalStreamError('bad-argument', 'no rules');
+      }
+    } as unknown as typeof TurnTaking;
+    const convo = new Conversation(input, () => ({}) as Reply, SETTINGS, Promise.resolve(Broken));
+    const errors: string[] = [];
+    convo.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
+    await tick();
+    expect(errors).toEqual(['bad-argument: no rules']);
+    expect(convo.state).toBe('stopped');
+    expect(input.destroyed).toBe(1);
   });
 });

@@ -2,7 +2,7 @@
 // expected time below is counted from the script by hand (chunk k ends at (k + 1) x 20 ms).
 import { describe, expect, it } from 'vitest';
 import { TurnTaking, type SpeechVerdict, type TurnTakingOptions } from '../../src/conversation/turn-taking';
-import type { TurnStep } from '../../src/conversation/turn-machine';
+import { TurnMachine, type TurnStep } from '../../src/conversation/turn-machine';
 
 const RATE = 16000;
 const N = 320; // 20 ms
@@ -31,7 +31,7 @@ const brief = (steps: Array<[number, TurnStep]>) => steps.map(([k, s]) => `${k}:
 
 describe('TurnTaking', () => {
   it('a turn starts after 60 ms of unbroken speech, at its onset, and ends after 100 ms of silence; quiet chunks return nothing', () => {
-    const tt = new TurnTaking(OPTIONS);
+    const tt = new TurnTaking(OPTIONS, new TurnMachine(OPTIONS));
     // Chunks 0-1 silence, 2-3 speech (too short), 4 silence, 5-9 speech, then silence.
     expect(brief(run(tt, '..ss.sssss......'))).toEqual([
       // 60 ms of speech from chunk 5 (at 100 ms) is confirmed at the end of chunk 7.
@@ -44,12 +44,12 @@ describe('TurnTaking', () => {
   });
 
   it('echo counts as silence for the hangover; silence while listening ends nothing', () => {
-    const tt = new TurnTaking(OPTIONS);
+    const tt = new TurnTaking(OPTIONS, new TurnMachine(OPTIONS));
     expect(brief(run(tt, '..........sssee.ee'))).toEqual(['12:listening->user-speaking open-turn@200', '17:user-speaking->thinking send-turn']);
   });
 
   it('while an answer is awaited or plays, the barge-in rule applies: 100 ms of speech, 20 ms gaps bridged', () => {
-    const tt = new TurnTaking(OPTIONS);
+    const tt = new TurnTaking(OPTIONS, new TurnMachine(OPTIONS));
     run(tt, 'sss.....');
     expect(tt.machine.state).toBe('thinking');
     // Past the false-end window (500 ms after the turn ended at 160 ms): a barge-in, not a continuation.
@@ -62,13 +62,13 @@ describe('TurnTaking', () => {
   });
 
   it('speech right after the turn ended, before any answer audio, continues the turn', () => {
-    const tt = new TurnTaking(OPTIONS);
+    const tt = new TurnTaking(OPTIONS, new TurnMachine(OPTIONS));
     run(tt, 'sss.....'); // turn ends at 160 ms (chunk 7)
     expect(brief(run(tt, '..sssss'))).toEqual(['14:thinking->user-speaking continue-turn']);
   });
 
   it("event(): pause, resume and stop carry no time; the others the capture's time now; an outside turn-end restarts the hangover", () => {
-    const tt = new TurnTaking(OPTIONS);
+    const tt = new TurnTaking(OPTIONS, new TurnMachine(OPTIONS));
     run(tt, 'ssss..'); // user-speaking, 40 ms of silence counted
     // An endOfTurn source ends the turn: the next turn's hangover counts from zero.
     expect(tt.event('turn-end')).toEqual({ state: 'thinking', previous: 'user-speaking', actions: [{ type: 'send-turn' }] });
@@ -84,7 +84,7 @@ describe('TurnTaking', () => {
 
 describe('TurnTaking, half-duplex (bargeIn false)', () => {
   it('speech while the answer is awaited (past the false-end window) or plays changes nothing and returns no step', () => {
-    const tt = new TurnTaking({ ...OPTIONS, bargeIn: false });
+    const tt = new TurnTaking({ ...OPTIONS, bargeIn: false }, new TurnMachine({ ...OPTIONS, bargeIn: false }));
     run(tt, 'sss.....'); // the turn ends at 160 ms
     expect(brief(run(tt, '.'.repeat(30) + 'ssssss'))).toEqual([]);
     expect(tt.machine.state).toBe('thinking');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EchoCanceller } from '../../src/dsp/echo-canceller';
-import { BargeInDetector, NearEndDetector, cancellerLatency, resolveBargeInOptions, type BargeInOptions, type NearEndVerdict } from '../../src/dsp/near-end-detector';
+import { BargeInDetector } from '../../src/dsp/barge-in-detector';
+import { NearEndDetector, cancellerLatency, resolveBargeInOptions, type BargeInOptions, type NearEndVerdict } from '../../src/dsp/near-end-detector';
 import { TalStreamError } from '../../src/errors';
 import { RATE, assistant, atLevel, countAllocations, echoOf, mix, noise, room, speech, tailRoom } from './dsp-echo-sim';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BargeInDetector, NearEndDetector, cancellerLatency, resolveBargeInOptions, type BargeInOptions, type NearEndVerdict } from '../../src/dsp/near-end-detector';
+import { BargeInDetector } from '../../src/dsp/barge-in-detector';
+import { NearEndDetector, cancellerLatency, resolveBargeInOptions, type BargeInOptions, type NearEndVerdict } from '../../src/dsp/near-end-detector';
 import { TalStreamError } from '../../src/errors';
 
 // Fast exact tests of the near-end detector's decision and the barge-in rule (the simulations of

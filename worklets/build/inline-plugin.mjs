@@ -1,14 +1,12 @@
 // Build-time inlining of the AudioWorklet processors.
 //
 // `import workletSource from 'talstream:worklet'` resolves to the bundled, minified source of
-// worklets/index.ts as a string. `import('talstream:echo-worklet')` resolves to the second module,
-// worklets/echo.ts (the echo path only hands-free conversations use): `{ source }` inlined, for the
-// ESM build (a separate chunk, so bundlers load it on demand) and for tests; or `{ url }`, the file
-// dist/talstream.echo-worklet.js beside the running script, for the script-tag build, which cannot
-// split and so would carry it whole. The same plugin object serves rollup (dist builds) and vite
-// (vitest browser mode), so tests run exactly the code that ships. The worklet is typed
-// TypeScript importing the same pure cores as the main thread: no processor code lives in a
-// template string.
+// worklets/index.ts as a string. `import('talstream:hands-free')` resolves to the hands-free module
+// (worklets/echo.ts: the capture worklet's listening path, and the conversation's turn rules for the
+// main thread), loaded when a conversation starts: `{ source }` inlined and `TurnTaking` imported,
+// for the ESM build (a chunk of its own, so bundlers load it on demand) and for tests; or `{ url }`,
+// the file dist/talstream.hands-free.js beside the running script, for the script-tag build, which
+// cannot split and so would carry it whole: the main thread then imports its TurnTaking from there.
 import { rollup } from 'rollup';
 import ts from 'typescript';
 import { minify } from 'terser';
@@ -18,11 +16,12 @@ import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKLET_ENTRY = path.resolve(here, '..', 'index.ts');
-export const ECHO_WORKLET_ENTRY = path.resolve(here, '..', 'echo.ts');
+export const HANDS_FREE_ENTRY = path.resolve(here, '..', 'echo.ts');
+const TURN_TAKING = path.resolve(here, '..', '..', 'src', 'conversation', 'turn-taking.ts');
 /** The echo module's file name in dist/, looked up beside the script tag's bundle. */
-export const ECHO_WORKLET_FILE = 'talstream.echo-worklet.js';
+export const HANDS_FREE_FILE = 'talstream.hands-free.js';
 const VIRTUAL = 'talstream:worklet';
-const ECHO_VIRTUAL = 'talstream:echo-worklet';
+const HANDS_FREE_VIRTUAL = 'talstream:hands-free';
 
 /** A tiny TypeScript transpiler for rollup: no type-check (tsc does that), just strip types. */
 function transpileTs() {
@@ -66,14 +65,15 @@ export async function buildWorkletSource({ compress = true, entry = WORKLET_ENTR
 // Read while the script tag's bundle runs (document.currentScript is set only then); nothing else
 // of the page is touched, and without a document (Node, a worker) there is no URL to offer.
 const BESIDE_SCRIPT = `const script = typeof document !== 'undefined' ? document.currentScript : null;
-export default { source: null, url: script && script.src ? new URL(${JSON.stringify(ECHO_WORKLET_FILE)}, script.src).href : null };`;
+export default { source: null, url: script && script.src ? new URL(${JSON.stringify(HANDS_FREE_FILE)}, script.src).href : null };
+export const TurnTaking = null;`;
 
 /**
- * rollup/vite plugin: `import src from 'talstream:worklet'` and `import('talstream:echo-worklet')`.
+ * rollup/vite plugin: `import src from 'talstream:worklet'` and `import('talstream:hands-free')`.
  * `echo`: 'inline' (the source in the bundle) or 'beside-script' (a URL, see above).
  */
 export function inlineWorklets({ compress = true, echo = 'inline' } = {}) {
-  const entries = { [VIRTUAL]: WORKLET_ENTRY, [ECHO_VIRTUAL]: ECHO_WORKLET_ENTRY };
+  const entries = { [VIRTUAL]: WORKLET_ENTRY, [HANDS_FREE_VIRTUAL]: HANDS_FREE_ENTRY };
   return {
     name: 'talstream-inline-worklets',
     resolveId(id) {
@@ -82,11 +82,12 @@ export function inlineWorklets({ compress = true, echo = 'inline' } = {}) {
     async load(id) {
       const name = id.startsWith('\0') ? id.slice(1) : '';
       if (!(name in entries)) return null;
-      if (name === ECHO_VIRTUAL && echo === 'beside-script') return BESIDE_SCRIPT;
+      if (name === HANDS_FREE_VIRTUAL && echo === 'beside-script') return BESIDE_SCRIPT;
       const { code, files } = await buildWorkletSource({ compress, entry: entries[name] });
       for (const f of files) if (!f.startsWith('\0') && this.addWatchFile) this.addWatchFile(f);
       const source = JSON.stringify(code);
-      return name === VIRTUAL ? `export default ${source};` : `export default { source: ${source}, url: null };`;
+      if (name === VIRTUAL) return `export default ${source};`;
+      return `export default { source: ${source}, url: null };\nexport { TurnTaking } from ${JSON.stringify(TURN_TAKING)};`;
     },
   };
 }
