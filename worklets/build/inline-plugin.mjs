@@ -47,8 +47,8 @@ function transpileTs() {
 }
 
 /** Bundle a worklet entry (default worklets/index.ts) into one script string (AudioWorklet modules may not import). */
-export async function buildWorkletSource({ compress = true, entry = WORKLET_ENTRY } = {}) {
-  const bundle = await rollup({ input: entry, plugins: [transpileTs()], treeshake: true });
+export async function buildWorkletSource({ compress = true, entry = WORKLET_ENTRY, plugins = [] } = {}) {
+  const bundle = await rollup({ input: entry, plugins: [...plugins, transpileTs()], treeshake: true });
   try {
     const { output } = await bundle.generate({ format: 'es' });
     let code = output[0].code;
@@ -70,9 +70,10 @@ export const TurnTaking = null;`;
 
 /**
  * rollup/vite plugin: `import src from 'talstream:worklet'` and `import('talstream:hands-free')`.
- * `echo`: 'inline' (the source in the bundle) or 'beside-script' (a URL, see above).
+ * `echo`: 'inline' (the source in the bundle) or 'beside-script' (a URL, see above); `plugins`: more
+ * rollup plugins for the worklet builds (bench:size stubs modules with one).
  */
-export function inlineWorklets({ compress = true, echo = 'inline' } = {}) {
+export function inlineWorklets({ compress = true, echo = 'inline', plugins = [] } = {}) {
   const entries = { [VIRTUAL]: WORKLET_ENTRY, [HANDS_FREE_VIRTUAL]: HANDS_FREE_ENTRY };
   return {
     name: 'talstream-inline-worklets',
@@ -83,7 +84,7 @@ export function inlineWorklets({ compress = true, echo = 'inline' } = {}) {
       const name = id.startsWith('\0') ? id.slice(1) : '';
       if (!(name in entries)) return null;
       if (name === HANDS_FREE_VIRTUAL && echo === 'beside-script') return BESIDE_SCRIPT;
-      const { code, files } = await buildWorkletSource({ compress, entry: entries[name] });
+      const { code, files } = await buildWorkletSource({ compress, entry: entries[name], plugins });
       for (const f of files) if (!f.startsWith('\0') && this.addWatchFile) this.addWatchFile(f);
       const source = JSON.stringify(code);
       if (name === VIRTUAL) return `export default ${source};`;
