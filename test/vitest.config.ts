@@ -1,6 +1,8 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: plain .mjs build helper without types
 import { inlineWorklets } from '../worklets/build/inline-plugin.mjs';
@@ -17,9 +19,29 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * `npm test` (test/run-tests.mjs) runs them one engine at a time: browsers side by side on two
  * cores starve the fake microphones.
  */
+/**
+ * Serves dist/ as it is, as a CDN would: Vite's dev server otherwise transforms a .js file it
+ * serves (its import analysis rewrites the script-tag bundle's `import(url)` of the hands-free
+ * module with an `import` statement, a syntax error in a classic script).
+ */
+function serveDistAsIs(): Plugin {
+  return {
+    name: 'talstream-serve-dist-as-is',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        const file = path.join(root, url);
+        if (!url.startsWith('/dist/') || !url.endsWith('.js') || !file.startsWith(path.join(root, 'dist')) || !existsSync(file)) return next();
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(readFileSync(file));
+      });
+    },
+  };
+}
+
 export default defineConfig({
   root,
-  plugins: [inlineWorklets({ compress: false })],
+  plugins: [inlineWorklets({ compress: false }), serveDistAsIs()],
   test: {
     projects: [
       {
