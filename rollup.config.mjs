@@ -14,7 +14,7 @@ const ts = () =>
 
 /**
  * Also ship the worklets as files: talstream.worklet.js for sites whose CSP forbids blob: and data:
- * (`workletUrl`), and the echo module, which the script-tag build loads from beside itself.
+ * (`workletUrl`), and the hands-free module, which the script-tag build loads from beside itself.
  */
 function emitWorkletFiles() {
   return {

@@ -12,7 +12,7 @@ export interface WorkletLoadOptions {
   workletUrl?: string;
 }
 
-/** The hands-free module's file name, beside talstream.worklet.js and the script-tag bundle. */
+/** The hands-free module's file name, beside talstream.worklet.js and the script-tag bundle (the build writes it: worklets/build/inline-plugin.mjs). */
 const HANDS_FREE_FILE = 'talstream.hands-free.js';
 
 // One load per context and module: the processors live in the main module; a conversation's

@@ -18,7 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const WORKLET_ENTRY = path.resolve(here, '..', 'index.ts');
 export const HANDS_FREE_ENTRY = path.resolve(here, '..', 'echo.ts');
 const TURN_TAKING = path.resolve(here, '..', '..', 'src', 'conversation', 'turn-taking.ts');
-/** The echo module's file name in dist/, looked up beside the script tag's bundle. */
+/** The hands-free module's file name in dist/, looked up beside the script tag's bundle (src/audio/worklet-loader.ts names it too). */
 export const HANDS_FREE_FILE = 'talstream.hands-free.js';
 const VIRTUAL = 'talstream:worklet';
 const HANDS_FREE_VIRTUAL = 'talstream:hands-free';
