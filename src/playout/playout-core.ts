@@ -270,13 +270,18 @@ export class PlayoutCore {
     q.feed(this.ts, ts0.space);
     let m = r.interruptLeft > 0 ? Math.min(n - i, r.interruptLeft) : n - i;
     // Output samples left at rate 1. The dry fade must start exactly `fadeLen` samples before the
-    // end, which is known only at rate 1 (a splice moves the end by up to a period): so the
-    // interrupt fade, the dry fade and the last blocks before either play at rate 1.
+    // end, which is known only at rate 1: so the interrupt fade, the dry fade and the block before
+    // either play at rate 1. An accelerate splice brings the end closer by up to a period (and needs
+    // a period of lookahead past it), so it keeps two longest periods more than that in hand; an
+    // expand only moves the end later (the fade cannot fall due in this block), so slowing down
+    // goes on until the last block before the fade: when a stall drains the queue, it slows down
+    // to its last few ms (at 24 kHz the old margin for both stopped it below 40 ms queued).
     let left = q.queued + ts0.runway;
     let rate = 1;
-    if (r.interruptLeft < 0 && !r.dryFade && left - this.fadeLen > m + 2 * ts0.maxPeriod) {
+    if (r.interruptLeft < 0 && !r.dryFade && left - this.fadeLen > m) {
       const ms = 1000 / this.sampleRate;
       rate = this.rates.rate(this.remaining(r) * ms, nowMs - r.firstArrivalMs - ts0.consumed * ms, this.delay.targetMs, q.ended);
+      if (rate > 1 && left - this.fadeLen <= m + 2 * ts0.maxPeriod) rate = 1;
     }
     const before = ts0.consumed;
     m = ts0.render(this.scratch[0]!, 0, m, rate);

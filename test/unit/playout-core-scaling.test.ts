@@ -3,8 +3,8 @@
 // the oracle: maxRate (1.1) while the lag (wall ms since the first frame minus source ms heard) is
 // above endLagMs (20), else 1. So the rate each quantum plays at (stats().rate, the ended event's
 // maxRate) shows which lag the core computed, to the sample. Also: the near-end rule (the last
-// blocks before a fade play at rate 1) at its exact edge, and stereo channels spliced alike even
-// when they carry different signals.
+// blocks before a fade play at rate 1) at its exact edges, for speeding up and for slowing down,
+// and stereo channels spliced alike even when they carry different signals.
 import { describe, expect, it } from 'vitest';
 import { PlayoutCore } from '../../src/playout/playout-core';
 import { newEventRecord } from '../../src/playout/playout-events';
@@ -48,6 +48,58 @@ describe('the rate-1 zone before a reply runs out', () => {
       expect([last[n - 386], last[n - 385], last[n - 384]]).toEqual([Math.fround(0.5 / FADE), 0, 0]);
     });
   }
+});
+
+describe('slowing down while a stall drains the queue', () => {
+  // Not ended, target 50 ms (400 samples): the reply starts at 0.4 of it (160 samples) and the
+  // policy asks max(0.9, 1 - 0.5 x (deficit - 0.05)) = 0.9 for any queue under 75% of it. An expand
+  // only moves the end later, so it is asked for while the fade cannot fall due in this quantum:
+  // left - 40 > 128, i.e. left >= 169 (not 409 as for an accelerate).
+  const draining = (n: number) => {
+    const c = scaling(SR, 1, { initialTargetMs: 50 });
+    c.push({ channels: [konst(n, 0.5)], sampleRate: SR, order: 1 }, 1, 0);
+    return c;
+  };
+  for (const [n, rate] of [[169, 0.9], [168, 1]] as const) {
+    it(`${n} samples queued, no more coming: the first quantum plays at ${rate}, then the fade ends on the last sample`, () => {
+      const c = draining(n);
+      const first = quantum(c, 0);
+      expect(first.events.map((e) => [e.type, e.atSample])).toEqual([['audio-start', 0]]);
+      expect(first.rate).toBe(rate);
+      // Drift 0.1 x 128 = 12.8 samples < minPeriod (20): no splice yet, the output is the input.
+      const second = quantum(c, 16);
+      expect(second.rate).toBe(1);
+      expect(second.events.map((e) => [e.type, e.atSample])).toEqual([['underrun', n - Q]]);
+      expect([second.out[n - Q - 2], second.out[n - Q - 1], second.out[n - Q]]).toEqual([Math.fround(0.5 / FADE), 0, 0]);
+    });
+  }
+
+  it('a long queue with nothing more coming plays at 0.9 down to its last 169 samples and outlasts its length', () => {
+    const n = 4000; // 500 ms, under 75% of a 1000 ms target
+    const c = scaling(SR, 1, { initialTargetMs: 1000, minTargetMs: 1000 });
+    c.push({ channels: [konst(n, 0.5)], sampleRate: SR, order: 1 }, 1, 0);
+    const rates: number[] = [];
+    const lefts: number[] = [];
+    let played = 0;
+    for (let q = 0; q < 60; q++) {
+      lefts.push(c.stats().bufferedMs * 8);
+      const r = quantum(c, (q * Q) / 8);
+      rates.push(r.rate);
+      const under = r.events.find((e) => e.type === 'underrun');
+      if (under) {
+        played += under.atSample;
+        break;
+      }
+      played += Q;
+    }
+    // Every quantum that began with more than 168 samples left played at 0.9, the others at 1.
+    expect(rates).toEqual(lefts.map((l) => (l > 168 ? 0.9 : 1)));
+    expect(rates.filter((r) => r === 0.9).length).toBeGreaterThan(30);
+    // Expand splices repeated periods: the queue lasted longer than its own length. At 0.9 it would
+    // last 4000 / 0.9 = 4444 samples; splices come whole periods at a time, so it is less, but more
+    // than one period (20 samples at least) over the length.
+    expect(played).toBeGreaterThan(n + 20);
+  });
 });
 
 describe('the lag the rate policy is given', () => {
