@@ -27,6 +27,7 @@ import { parseMemory, resolveStore } from './jitter-memory';
 import { PlayoutEventQueue } from './playout-events';
 import { RatePolicy, RATE_BANDS, rateBand } from './rate-policy';
 import { ReplyQueue, type PushResult } from './reply-queue';
+import { newReplyState, recordArrival, type ReplyState } from './reply-state';
 import { GainEnvelope } from './gain-envelope';
 import type { JitterMemory, JitterStore, PlayedPosition, PlayerStats, PlayoutCoreOptions, PlayoutEventRecord, PlayoutFrame, ResamplerFactory } from './types';
 
@@ -35,21 +36,6 @@ export type { PlayoutCoreOptions };
 
 /** What happened to a pushed frame. */
 export type PlayoutPushResult = PushResult | 'closed' | 'overflow';
-
-type Phase = 'buffering' | 'playing' | 'underrun';
-
-interface ReplyState {
-  q: ReplyQueue;
-  phase: Phase;
-  firstArrivalMs: number;
-  underruns: number;
-  /** Samples left of an interrupt fade; -1 when not interrupting. */
-  interruptLeft: number;
-  dryFade: boolean;
-  learned: boolean;
-  minRate: number;
-  maxRate: number;
-}
 
 export class PlayoutCore {
   readonly sampleRate: number;
@@ -123,17 +109,7 @@ export class PlayoutCore {
   begin(replyId: number): boolean {
     if (replyId <= this.maxSeenId) return this.find(replyId) !== undefined;
     this.maxSeenId = replyId;
-    this.replies.push({
-      q: new ReplyQueue(replyId, this.sampleRate, this.channels, this.createResampler),
-      phase: 'buffering',
-      firstArrivalMs: NaN,
-      underruns: 0,
-      interruptLeft: -1,
-      dryFade: false,
-      learned: false,
-      minRate: 1,
-      maxRate: 1,
-    });
+    this.replies.push(newReplyState(new ReplyQueue(replyId, this.sampleRate, this.channels, this.createResampler)));
     if (this.recordingId === 0) {
       this.recordingId = replyId;
       this.delay.beginReply();
@@ -154,8 +130,9 @@ export class PlayoutCore {
     if (this.totalQueued() + (frame.channels[0]!.length * this.sampleRate) / frame.sampleRate > this.maxQueued) return this.refuse('overflow');
     const result = r.q.push(frame);
     if (result === 'duplicate' || result === 'late') return this.refuse(result);
-    if (Number.isNaN(r.firstArrivalMs)) r.firstArrivalMs = nowMs;
-    if (replyId === this.recordingId) this.delay.arrival(nowMs, (frame.channels[0]!.length * 1000) / frame.sampleRate);
+    const ms = (frame.channels[0]!.length * 1000) / frame.sampleRate;
+    recordArrival(r, nowMs, ms);
+    if (replyId === this.recordingId) this.delay.arrival(nowMs, ms);
     return result;
   }
 
@@ -280,7 +257,7 @@ export class PlayoutCore {
     let rate = 1;
     if (r.interruptLeft < 0 && !r.dryFade && left - this.fadeLen > m) {
       const ms = 1000 / this.sampleRate;
-      rate = this.rates.rate(this.remaining(r) * ms, nowMs - r.firstArrivalMs - ts0.consumed * ms, this.delay.targetMs, q.ended);
+      rate = this.rates.rate(this.remaining(r) * ms, nowMs - r.firstArrivalMs - ts0.consumed * ms, this.delay.targetMs, q.ended, r.maxLateMs);
       if (rate > 1 && left - this.fadeLen <= m + 2 * ts0.maxPeriod) rate = 1;
     }
     const before = ts0.consumed;

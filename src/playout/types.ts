@@ -83,7 +83,7 @@ export interface JitterOptions {
    * Time-scaling (adaptive policy only): play at 0.9..1.1x, pitch kept, so the buffer moves toward
    * its target while the audio plays. `false`: the stop-and-wait policy (start at the target, rate 1).
    * Default true: measured on the shared traces it halves paced replies' start delay and beats the
-   * best fixed buffer by 20% on 11 of 12 traces (README, playback policy).
+   * best fixed buffer by 20% on all 12 traces (README, playback policy).
    */
   timeScale?: boolean;
   /** Slowest rate the adaptive policy plays at (>= 0.5). Default 0.9. */
@@ -102,6 +102,12 @@ export interface JitterOptions {
   rateBand?: number;
   /** After a reply's last frame, play at `maxRate` while it runs later than this, ms. Default 20. */
   endLagMs?: number;
+  /**
+   * Speeding up gives back only the delay above `lateHold` x the most a frame of the reply has
+   * arrived late so far (and above the target): after a stall the cushion it left is kept for the
+   * rest of the reply, against the next stall. 0: back to the target. Default 0.9.
+   */
+  lateHold?: number;
   /**
    * Keeps what the adaptive policy learned across visits: a `localStorage` key, or a `get`/`set`
    * pair (any storage). A returning visitor starts from the last visit's arrivals instead of the

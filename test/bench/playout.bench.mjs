@@ -116,7 +116,7 @@ for (const [name, trace] of rows) {
   const b = bestFixed(frontier(simulatePlayout, oracleDelayMs, trace), a.med);
   const r = ratio(a.perMin, b.perMin);
   const paced = name.endsWith('-paced');
-  const ok = r <= 0.8 + 1e-12 && (!paced || a.start <= today.start / 2);
+  const ok = r <= 0.8 + 1e-12 && (!paced || a.start <= today.start / 2 + 1e-9);
   if (ok) met++;
   const band = ['<0.95', '0.95-1', '1', '1-1.05', '>1.05'].map((k) => ((a.bands[k] ?? 0) * 100).toFixed(0)).join('|');
   console.log(
@@ -132,7 +132,7 @@ for (const [name, trace] of rows) {
       b.perMin.toFixed(3).padStart(5),
       b.med.toFixed(0).padStart(6),
       (Number.isFinite(r) ? r.toFixed(2) : 'inf').padStart(5),
-      ok ? 'PASS' : `FAIL (${[r > 0.8 ? 'ratio' : '', paced && a.start > today.start / 2 ? `start > ${(today.start / 2).toFixed(0)}` : ''].filter(Boolean).join(', ')})`,
+      ok ? 'PASS' : `FAIL (${[r > 0.8 ? 'ratio' : '', paced && a.start > today.start / 2 + 1e-9 ? `start > ${(today.start / 2).toFixed(0)}` : ''].filter(Boolean).join(', ')})`,
     ].join('  '),
   );
 }

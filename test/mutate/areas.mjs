@@ -14,7 +14,7 @@ export const AREAS = {
   // src/playout in three (about 1,650 mutants at some 6 s each per worker: its tests replay network
   // traces), so that each fits a sitting; the scores add up per folder.
   'playout-core': {
-    mutate: ['src/playout/playout-core.ts', 'src/playout/reply-queue.ts', 'src/playout/simulate-playout.ts'],
+    mutate: ['src/playout/playout-core.ts', 'src/playout/reply-queue.ts', 'src/playout/reply-state.ts', 'src/playout/simulate-playout.ts'],
     tests: PLAYOUT_TESTS,
   },
   'playout-policy': {

@@ -151,6 +151,30 @@ describe('the lag the rate policy is given', () => {
   });
 });
 
+describe('the lateness the rate policy is given', () => {
+  // Target 400 ms. Frame 1: 160 ms at 0 ms; frame 2: 300 ms at 640 ms, due at 160 ms: 480 ms late.
+  // The first quantum renders at 640 ms: 460 ms queued, lag 640 ms. Speeding up keeps
+  // max(400, lateHold x 480); excess (min(460, 640) - keep) / 400 beyond the band 0.05, slope 0.5.
+  const firstRate = (jitter: object, secondAt = 640) => {
+    const c = scaling(SR, 1, { initialTargetMs: 400, ...jitter });
+    c.push({ channels: [konst(1280, 0.5)], sampleRate: SR, order: 1 }, 1, 0);
+    c.push({ channels: [konst(2400, 0.5)], sampleRate: SR, order: 2 }, 1, secondAt);
+    const q = quantum(c, secondAt);
+    expect(q.events.map((e) => e.type)).toEqual(['audio-start']);
+    return q.rate;
+  };
+  it('is the most a frame arrived after its time: keep 432, 1 + 0.5 x (0.07 - 0.05) = 1.01', () => {
+    expect(firstRate({})).toBeCloseTo(1.01, 12);
+  });
+  it('lateHold 0 gives back down to the target (1.05); lateHold 1 keeps 480 (rate 1)', () => {
+    expect(firstRate({ lateHold: 0 })).toBeCloseTo(1.05, 12);
+    expect(firstRate({ lateHold: 1 })).toBe(1);
+  });
+  it('a second frame 400 ms late (at 560 ms) keeps only the target: 0.9 x 400 < 400', () => {
+    expect(firstRate({}, 560)).toBeCloseTo(1.05, 12);
+  });
+});
+
 describe('stereo time-scaling', () => {
   it('the second channel is spliced exactly where and as the first is, whatever it carries', () => {
     // Left: a voiced-like 180 Hz tone, whose own best splice lag is its period. Right: the source

@@ -27,6 +27,19 @@ describe('RatePolicy', () => {
     expect(p.rate(2000, 2000, 400, false)).toBe(1.1);
     expect(p.rate(5000, 60, 400, false)).toBe(1); // a burst: deep, but not late
   });
+  it('speeds up only down to lateHold (0.9) x the most a frame of the reply arrived late, when that is over the target', () => {
+    // 480 queued and late, target 400: 20% over, 1 + 0.5 x (0.2 - 0.05) = 1.075 (no frame late).
+    expect(p.rate(480, 480, 400, false)).toBeCloseTo(1.075, 12);
+    expect(p.rate(480, 480, 400, false, 400)).toBeCloseTo(1.075, 12); // 0.9 x 400 = 360: the target rules
+    // A frame 500 ms late: keep 450, excess (480 - 450) / 400 = 0.075: 1 + 0.5 x 0.025.
+    expect(p.rate(480, 480, 400, false, 500)).toBeCloseTo(1.0125, 12);
+    expect(p.rate(480, 480, 400, false, 520)).toBe(1); // keep 468: within the band
+    expect(p.rate(340, 340, 400, false, 520)).toBeCloseTo(0.95, 12); // slowing is the same rule as before
+    expect(p.rate(300, 300, 400, true, 5000)).toBe(1.1); // after the last frame: drain, whatever was late
+    expect(new RatePolicy({ lateHold: 0 }).rate(480, 480, 400, false, 500)).toBeCloseTo(1.075, 12);
+    expect(new RatePolicy({ lateHold: 1 }).rate(480, 480, 400, false, 500)).toBe(1);
+    for (const bad of [-1, Number.NaN]) expect(new RatePolicy({ lateHold: bad }).rate(480, 480, 400, false, 500)).toBeCloseTo(1.075, 12);
+  });
   it('after the last frame plays at maxRate while late, and at 1 once on time', () => {
     expect(p.rate(300, 300, 400, true)).toBe(1.1);
     expect(p.rate(300, 10, 400, true)).toBe(1);
