@@ -87,6 +87,34 @@ describe('RatePolicy', () => {
   });
 });
 
+describe('the cushion a stall leaves is kept for the rest of the reply (lateHold)', () => {
+  // A 10 s reply paced in real time (20 ms frames at 8 kHz). A stall holds the frames sent in
+  // [2000, 2400) ms until 2400, another those sent in [6000, 6340) until 6340. The first outlasts the
+  // cold cushion (target 150 ms, started at 40% of it): one underrun, the target grows to 180; the
+  // 400 ms backlog then arrives at once. Kept down to 0.9 x 400 = 360 ms (the most a frame came
+  // late), it outlasts the 340 ms stall; given back down to the target (lateHold 0), it does not.
+  const stalls = [
+    [2000, 400],
+    [6000, 340],
+  ];
+  const arrivals = Array.from({ length: 500 }, (_, k) => {
+    const sent = k * 20;
+    const held = stalls.find(([s, len]) => sent >= s! && sent < s! + len!);
+    return { atMs: held ? held[0]! + held[1]! : sent, samples: 160 };
+  });
+  const trace: PlayoutTrace = { sampleRate: 8000, replies: [{ arrivals }] };
+  it('lateHold 0.9 (default): one underrun, at the first stall', () => {
+    const [r] = simulatePlayout(trace);
+    expect([r!.underruns, r!.minRate, r!.maxRate]).toEqual([1, 0.9, 1.1]);
+  });
+  it('lateHold 0: the second stall runs it dry too, and the reply ends sooner', () => {
+    const [held] = simulatePlayout(trace);
+    const [r] = simulatePlayout(trace, { jitter: { lateHold: 0 } });
+    expect(r!.underruns).toBe(2);
+    expect(r!.endDelayMs).toBeLessThan(held!.endDelayMs);
+  });
+});
+
 describe('rateBand: the five bands simulatePlayout reports', () => {
   it('puts each rate in its band, bounds included as RATE_BANDS names them', () => {
     const cases: [number, string][] = [
