@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { syntheticTrace } from './playout-traces.mjs';
-import { bestFixed, frontier, ratio, score } from './playout-score.mjs';
+import { TODAY, bestFixed, frontier, ratio, score, startMet } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modPath = process.env.TALSTREAM_MODULE ?? path.join(here, '../../dist/talstream.mjs');
@@ -37,11 +37,7 @@ for (const kind of kinds) {
     if (!existsSync(cached)) writeFileSync(cached, JSON.stringify(pts));
     const a = score(simulatePlayout, oracleDelayMs, trace, { jitter: { ...jitter } });
     const r = ratio(a.perMin, bestFixed(pts, a.med).perMin);
-    // Start delays are whole render quanta (128 / 24000 s) apart: exactly half may come out a rounding
-    // error over it (seed 403 of 4g-paced: 93.333 against 186.667), which is still at most half.
-    // Today's policy is the default stop-and-wait one, whatever JITTER says (an underrunCostMs there
-    // would move its target too and make the start goal easier).
-    const slow = paced && a.start > score(simulatePlayout, oracleDelayMs, trace, { jitter: { timeScale: false, underrunCostMs: 150 } }).start / 2 + 1e-9;
+    const slow = paced && !startMet(a.start, score(simulatePlayout, oracleDelayMs, trace, { jitter: TODAY }).start);
     const ok = r <= 0.8 + 1e-12 && !slow;
     if (ok) kindMet++;
     cells.push(`${r.toFixed(2)}${slow ? 's' : ''}${ok ? '' : '!'}`);

@@ -52,5 +52,18 @@ export function bestFixed(pts, med) {
   return { ...least, later: true };
 }
 
+/**
+ * Today's policy, which paced starts are compared with: stop-and-wait at its defaults, whatever is
+ * being tuned (an underrunCostMs given to it too would move its start and make the goal easier).
+ */
+export const TODAY = { timeScale: false, underrunCostMs: 150 };
+
+/**
+ * The start goal: at most half of today's median start. Start delays are whole render quanta
+ * (128 / 24000 s), so exactly half may come out a rounding error over it (4g-paced draw #403:
+ * 93.333 against 186.667), which is still at most half.
+ */
+export const startMet = (start, todayStart) => start <= todayStart / 2 + 1e-9;
+
 /** adaptive / best (0/0 = 0; x/0 = Infinity). */
 export const ratio = (a, b) => (b === 0 ? (a === 0 ? 0 : Infinity) : a / b);

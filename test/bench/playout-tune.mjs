@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTs } from './load-ts.mjs';
 import { syntheticTrace } from './playout-traces.mjs';
-import { bestFixed, frontier, ratio, score } from './playout-score.mjs';
+import { TODAY, bestFixed, frontier, ratio, score } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { simulatePlayout, oracleDelayMs } = await loadTs(['src/playout/simulate-playout.ts']);
@@ -36,8 +36,7 @@ for (const [name, trace] of traces) {
   const pts = existsSync(cf) ? load(cf) : frontier(simulatePlayout, oracleDelayMs, trace);
   if (!existsSync(cf)) writeFileSync(cf, JSON.stringify(pts));
   const a = score(simulatePlayout, oracleDelayMs, trace, { jitter: { timeScale: true, ...tune } });
-  // Today's policy: the default stop-and-wait one, not tuned (TUNE's underrunCostMs would move its start too).
-  const today = score(simulatePlayout, oracleDelayMs, trace, { jitter: { timeScale: false, underrunCostMs: 150 } });
+  const today = score(simulatePlayout, oracleDelayMs, trace, { jitter: TODAY });
   const b = bestFixed(pts, a.med);
   const r = ratio(a.perMin, b.perMin);
   worst = Math.max(worst, Number.isNaN(r) ? 9 : Math.min(r, 9));
