@@ -29,6 +29,8 @@ const GAP_BIN_MS = 5;
 const GAP_BINS = 1000; // 0 .. 5 s
 const GAP_DECAY = 0.85; // per reply: about the last 6-7 replies weigh
 const GRID_RATIO = 1.08;
+/** The stop-and-wait policy's cost of an underrun (its default `underrunCostMs`); see `waitDepth`. */
+const STOP_AND_WAIT_COST = 150;
 /** Weight of gaps (decayed count) that must lie above the gap floor; see `gapQuantile`. */
 const MIN_TAIL_GAPS = 1;
 
@@ -48,6 +50,13 @@ export class DelayManager {
   private gapTotal = 0;
   private learned: number;
   private current: number;
+  /**
+   * The depth the stop-and-wait policy would learn from the same counterfactual counts (its cost
+   * of an underrun, 150), grown like `current` within a reply: an early start waits for at most
+   * `startCap` of it. See `deepEnough`.
+   */
+  private learnedWait: number;
+  private currentWait: number;
   /** Replies learned from over the whole session (the history holds only the last few). */
   private sessionReplies = 0;
   /** Next grid index of an incremental relearn; -1 when none is pending. */
@@ -58,6 +67,11 @@ export class DelayManager {
    * when time-scaling grows the rest of the cushion while playing (set by the PlayoutCore).
    */
   startFraction = 1;
+  /**
+   * Fraction of the stop-and-wait depth an early start waits for at most (set by the PlayoutCore
+   * when time-scaling; Infinity: no cap).
+   */
+  startCap = Infinity;
   /**
    * The slowest rate the playout may play at (set by the PlayoutCore when time-scaling): an early
    * start (before the whole target is queued) also needs `minRate` x the gap floor queued.
@@ -84,6 +98,8 @@ export class DelayManager {
     this.history = new DelayHistory(Math.max(1, options.historyReplies ?? 8));
     this.learned = this.clamp(options.initialTargetMs ?? 150);
     this.current = this.learned;
+    this.learnedWait = this.learned;
+    this.currentWait = this.learned;
   }
 
   /** The depth (ms of queued audio) the policy waits for before it starts or resumes. */
@@ -105,6 +121,7 @@ export class DelayManager {
     // Finish a relearn still in progress (normally done by `step` while the last reply played).
     while (this.pendingIndex >= 0) this.step();
     this.current = this.learned;
+    this.currentWait = this.learnedWait;
     this.lastArrival = -1;
     this.history.begin();
   }
@@ -123,6 +140,7 @@ export class DelayManager {
   /** The buffer ran dry with the reply not ended. */
   underrun(): void {
     this.current = this.clamp(this.current * this.growth);
+    this.currentWait = this.clamp(this.currentWait * this.growth);
   }
 
   /** The reply ended (played out or interrupted): learn from it. */
@@ -179,13 +197,23 @@ export class DelayManager {
    * congested-burst 2.02 -> 1.01 underruns a minute, 4g-burst 0.30 -> 0.15, traces where the policy
    * beats the best fixed buffer by 20% 9 -> 11 of 12; paced replies still start in under half the
    * stop-and-wait delay.
+   *
+   * And why `startCap`: the time-scaled target weighs an underrun at 225 ms of depth, the
+   * stop-and-wait one at 150, so on a link with long stalls the first is up to twice the second and
+   * 0.4 of it waits longer than half of what stop-and-wait would: the early start waits for at most
+   * half the stop-and-wait depth learned from the same counts (grown like the target at each
+   * underrun). Measured (bench:playout-draws, draws of the synthetic networks none used in
+   * tuning): seeds 401-410 41 -> 44 of 60 (4g-paced 2 -> 4, congested-paced 4 -> 5), seeds 411-420
+   * 38 -> 41; the shared traces still all beat the best fixed buffer by 20%, at somewhat more
+   * underruns on some paced ones (TMobile-UMTS-driving-paced 5.29 -> 5.50 a minute).
    */
   private deepEnough(bufferedMs: number): boolean {
     if (!(bufferedMs > 0)) return false;
     const target = this.targetMs;
     if (bufferedMs >= target) return true;
     if (this.policy !== 'adaptive' || this.startFraction >= 1) return false;
-    return bufferedMs >= target * this.startFraction && bufferedMs >= this.minRate * this.gapQuantile();
+    const early = Math.min(target * this.startFraction, this.currentWait * this.startCap);
+    return bufferedMs >= early && bufferedMs >= this.minRate * this.gapQuantile();
   }
 
   /** What was learned, as JSON (for `jitter.persist`): the history, the gap histogram, the count. */
@@ -214,6 +242,7 @@ export class DelayManager {
     this.sessionReplies = Math.max(this.history.replies, Number.isFinite(n) ? Math.min(n, 1e6) : 0);
     if (this.policy === 'adaptive') this.relearn();
     this.current = this.learned;
+    this.currentWait = this.learnedWait;
     return true;
   }
 
@@ -238,16 +267,26 @@ export class DelayManager {
     const k = this.smoothing;
     let best = this.minTarget;
     let bestCost = Infinity;
+    let wait = this.minTarget;
+    let waitCost = Infinity;
     for (let g = 0; g < grid.length; g++) {
       let sum = 0;
       for (let h = g - k; h <= g + k; h++) sum += u[Math.min(grid.length - 1, Math.max(0, h))]!;
-      const c = grid[g]! + (this.cost * (sum / (2 * k + 1))) / minutes;
+      const perMin = sum / (2 * k + 1) / minutes;
+      const c = grid[g]! + this.cost * perMin;
       if (c < bestCost) {
         bestCost = c;
         best = grid[g]!;
       }
+      const w = grid[g]! + STOP_AND_WAIT_COST * perMin;
+      if (w < waitCost) {
+        waitCost = w;
+        wait = grid[g]!;
+      }
     }
-    this.learned = this.clamp(Math.max(best * (1 + this.margin / this.sessionReplies), this.gapQuantile()));
+    const widen = 1 + this.margin / this.sessionReplies;
+    this.learned = this.clamp(Math.max(best * widen, this.gapQuantile()));
+    this.learnedWait = this.clamp(Math.max(wait * widen, this.gapQuantile()));
   }
 
   /**

@@ -57,6 +57,8 @@ export class RatePolicy {
   readonly maxRate: number;
   /** Fraction of the target queued at which a reply starts (and resumes) when time-scaling. */
   readonly startFraction: number;
+  /** An early start waits for at most this fraction of the stop-and-wait depth (Infinity: no cap). */
+  readonly startCap: number;
   private readonly slope: number;
   private readonly band: number;
   private readonly endLag: number;
@@ -68,6 +70,8 @@ export class RatePolicy {
     this.minRate = Math.min(1, Math.max(0.5, options.minRate ?? 0.9));
     this.maxRate = Math.max(1, Math.min(1.5, options.maxRate ?? 1.1));
     this.startFraction = this.enabled ? Math.min(1, Math.max(0, options.startFraction ?? 0.4)) : 1;
+    const cap = options.startCap ?? 0.5;
+    this.startCap = this.enabled && cap >= 0 ? cap : Infinity; // NaN or negative: no cap
     this.slope = Math.max(0, options.rateSlope ?? 0.5);
     this.band = Math.max(0, options.rateBand ?? 0.05);
     this.endLag = Math.max(0, options.endLagMs ?? 20);

@@ -96,6 +96,13 @@ export interface JitterOptions {
    * playing slower. Default 0.4.
    */
   startFraction?: number;
+  /**
+   * When time-scaling, an early start (and resume) also waits for at most this fraction of the
+   * depth the stop-and-wait policy (`timeScale: false`) would learn from the same replies: the
+   * time-scaled target weighs an underrun more (`underrunCostMs` 225 against 150), so a fraction
+   * of it alone can be more than half the wait it replaces. The gap floor still applies. Default 0.5.
+   */
+  startCap?: number;
   /** Rate change per unit of relative depth (or delay) error beyond the dead band. Default 0.5. */
   rateSlope?: number;
   /** Relative error ((buffered - target) / target) within which the rate stays 1. Default 0.05. */

@@ -64,6 +64,50 @@ describe('DelayManager', () => {
     for (const dm of [adaptive, pre, fixed, onArrival]) expect([dm.shouldStart(0, 0, true), dm.shouldResume(0, true)]).toEqual([true, true]);
   });
 
+  it('startCap: an early start waits for at most that fraction of the depth stop-and-wait learns from the same replies', () => {
+    // One minute of paced 20 ms frames: every 3 s a frame comes 100 ms late (20 hiccups), and at
+    // 30 s a 300 ms stall. The candidate depths are 20 x 1.08^i. The shallowest that rides out the
+    // hiccups is 20 x 1.08^24 = 126.83, the shallowest that also rides out the stall 20 x 1.08^37 =
+    // 344.9. At 225 ms an underrun (the time-scaled cost) the stall is worth covering (126.83 + 225
+    // = 351.83 > 344.9); at 150 (stop-and-wait's) it is not (126.83 + 150 = 276.83 < 344.9). Both
+    // are widened by 1.5 after one reply. The gap floor stays at 25 (the late frames are 0.7% of
+    // the gaps), 22.5 at 0.9x.
+    const scaled = new DelayManager();
+    scaled.startFraction = 0.4;
+    scaled.minRate = 0.9;
+    scaled.startCap = 0.5;
+    const uncapped = new DelayManager();
+    uncapped.startFraction = 0.4;
+    uncapped.minRate = 0.9;
+    const wait = new DelayManager({ timeScale: false });
+    for (const dm of [scaled, uncapped, wait]) {
+      dm.beginReply();
+      let last = 0;
+      for (let k = 0; k < 3000; k++) {
+        const t = Math.max(last, k * 20 + (k % 150 === 75 ? 100 : 0) + (k === 1500 ? 300 : 0));
+        dm.arrival(t, 20);
+        last = t;
+      }
+      dm.endReply();
+      dm.relearn();
+      dm.beginReply();
+    }
+    const deep = 20 * 1.08 ** 37 * 1.5;
+    const shallow = 20 * 1.08 ** 24 * 1.5;
+    expect([scaled.targetMs, wait.targetMs, scaled.gapQuantile()]).toEqual([expect.closeTo(deep, 9), expect.closeTo(shallow, 9), 25]);
+    // min(0.4 x 517.37, 0.5 x 190.24) = 95.12: the cap, not the fraction (206.95) nor the floor.
+    const at = 0.5 * shallow;
+    expect([scaled.shouldStart(at - 0.01, 0, false), scaled.shouldStart(at + 0.01, 0, false), scaled.shouldResume(at - 0.01, false), scaled.shouldResume(at + 0.01, false)])
+      .toEqual([false, true, false, true]);
+    expect([uncapped.shouldStart(0.4 * deep - 0.01, 0, false), uncapped.shouldStart(0.4 * deep + 0.01, 0, false)]).toEqual([false, true]);
+    // An underrun grows both depths by 1.2, so the cap grows with the target.
+    scaled.underrun();
+    expect([scaled.shouldResume(1.2 * at - 0.01, false), scaled.shouldResume(1.2 * at + 0.01, false)]).toEqual([false, true]);
+    // The cap never goes under the gap floor: at 0.09 x 228.29 (grown) = 20.55 the floor (22.5) decides.
+    scaled.startCap = 0.09;
+    expect([scaled.shouldStart(22.49, 0, false), scaled.shouldStart(22.51, 0, false)]).toEqual([false, true]);
+  });
+
   it('the gap floor: the upper edge of the 5 ms bin holding the 99% quantile, one outlier ignored, two not', () => {
     const dm = new DelayManager();
     expect(dm.gapQuantile()).toBe(0);

@@ -71,6 +71,9 @@ describe('RatePolicy', () => {
     expect(new RatePolicy({ timeScale: true, startFraction: 2 }).startFraction).toBe(1);
     expect(new RatePolicy({ timeScale: true, startFraction: -1 }).startFraction).toBe(0);
     expect(new RatePolicy({ timeScale: true, startFraction: 0.7 }).startFraction).toBe(0.7);
+    // startCap 0.5 by default when time-scaling; NaN or negative: no cap; the baselines have none.
+    expect([p.startCap, new RatePolicy({ startCap: 0.3 }).startCap, new RatePolicy({ startCap: 0 }).startCap]).toEqual([0.5, 0.3, 0]);
+    for (const o of [{ startCap: -1 }, { startCap: Number.NaN }, { timeScale: false }, { policy: 'on-arrival' as const }]) expect(new RatePolicy(o).startCap).toBe(Infinity);
     expect(new RatePolicy({ minRate: 1.2, maxRate: 0.8 })).toMatchObject({ minRate: 1, maxRate: 1 });
     // slope 0: never leaves 1; band 0: any deficit slows; endLag 0: any lag after the end is fast.
     expect(new RatePolicy({ timeScale: true, rateSlope: -1 }).rate(0, 0, 400, false)).toBe(1);
