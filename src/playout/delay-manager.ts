@@ -29,7 +29,7 @@ const GAP_BIN_MS = 5;
 const GAP_BINS = 1000; // 0 .. 5 s
 const GAP_DECAY = 0.85; // per reply: about the last 6-7 replies weigh
 const GRID_RATIO = 1.08;
-/** The stop-and-wait policy's cost of an underrun (its default `underrunCostMs`); see `waitDepth`. */
+/** The stop-and-wait policy's cost of an underrun (its default `underrunCostMs`); see `learnedWait`. */
 const STOP_AND_WAIT_COST = 150;
 /** Weight of gaps (decayed count) that must lie above the gap floor; see `gapQuantile`. */
 const MIN_TAIL_GAPS = 1;
@@ -86,7 +86,7 @@ export class DelayManager {
     // fraction of it and drains it faster when late), so an underrun is worth more depth then.
     // 225: on the tuning split (playout-tune.mjs, SET=train) 225 and 250 meet every goal but
     // 4g-burst's one underrun, 200 and 300 do not; 225 had the lower geometric mean ratio.
-    this.cost = options.underrunCostMs ?? (timeScaling(options) ? 225 : 150);
+    this.cost = options.underrunCostMs ?? (timeScaling(options) ? 225 : STOP_AND_WAIT_COST);
     this.growth = options.underrunGrowth ?? 1.2;
     this.margin = options.learningMargin ?? 0.5;
     this.gapQ = options.gapQuantile ?? 0.99;
