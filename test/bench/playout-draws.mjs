@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { syntheticTrace } from './playout-traces.mjs';
+import { TRACE_MODEL, syntheticTrace } from './playout-traces.mjs';
 import { TODAY, bestFixed, frontier, ratio, score, startMet } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,7 +32,7 @@ for (const kind of kinds) {
   let kindMet = 0;
   for (let seed = first; seed <= last; seed++) {
     const trace = syntheticTrace(kind, seed);
-    const cached = path.join(cacheDir, `syn-${kind}-${seed}.json`);
+    const cached = path.join(cacheDir, `syn${TRACE_MODEL}-${kind}-${seed}.json`);
     const pts = existsSync(cached) ? JSON.parse(readFileSync(cached, 'utf8')) : frontier(simulatePlayout, oracleDelayMs, trace);
     if (!existsSync(cached)) writeFileSync(cached, JSON.stringify(pts));
     const a = score(simulatePlayout, oracleDelayMs, trace, { jitter: { ...jitter } });

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTs } from './load-ts.mjs';
-import { syntheticTrace } from './playout-traces.mjs';
+import { TRACE_MODEL, syntheticTrace } from './playout-traces.mjs';
 import { TODAY, bestFixed, frontier, ratio, score } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,7 +21,7 @@ const set = process.env.SET ?? 'train';
 const traces = [];
 if (set === 'train' || set === 'all') {
   for (const n of TRAIN_REAL) traces.push([n, load(all.get(n))]);
-  for (const kind of ['wifi-burst', '4g-burst', 'congested-burst', 'wifi-paced', '4g-paced', 'congested-paced']) traces.push([`syn-${kind}-202`, syntheticTrace(kind, 202)]);
+  for (const kind of ['wifi-burst', '4g-burst', 'congested-burst', 'wifi-paced', '4g-paced', 'congested-paced']) traces.push([`syn${TRACE_MODEL}-${kind}-202`, syntheticTrace(kind, 202)]);
 }
 if (set === 'held' || set === 'all') for (const [n, f] of all) if (!TRAIN_REAL.includes(n)) traces.push([n, load(f)]);
 const tune = JSON.parse(process.env.TUNE ?? '{}');
