@@ -25,8 +25,12 @@ export class DelayHistory {
   private spare: ReplyRecord | null = null;
   private current: ReplyRecord | null = null;
   private t0 = 0;
+  /** One value per held reply, for medians (allocation-free: this runs inside render quanta). */
+  private readonly scratch: Float64Array;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.scratch = new Float64Array(capacity);
+  }
 
   /** Number of finished replies held. */
   get replies(): number {
@@ -105,6 +109,49 @@ export class DelayHistory {
       }
       this.end();
     }
+  }
+
+  /**
+   * When `depthMs` of audio had arrived (ms after the reply's first frame; the last arrival if the
+   * reply was shorter): when stop-and-wait at that depth would have started. Median over the
+   * finished replies held; 0 with none.
+   */
+  fillTimeMs(depthMs: number): number {
+    for (let i = 0; i < this.records.length; i++) {
+      const r = this.records[i]!;
+      let sum = r.ms[0]!;
+      let k = 0;
+      while (sum < depthMs - 1e-9 && k < r.count - 1) sum += r.ms[++k]!;
+      this.scratch[i] = r.at[k]!;
+    }
+    return this.median();
+  }
+
+  /**
+   * How fast the server delivers: audio ms per ms from a reply's first frame to the end of its
+   * last (a paced server about 1, less on a link that stalls; a burst server 2-4). Median over the
+   * finished replies held; 0 with none.
+   */
+  speed(): number {
+    for (let i = 0; i < this.records.length; i++) {
+      const r = this.records[i]!;
+      this.scratch[i] = r.audioMs / Math.max(1, r.at[r.count - 1]! + r.ms[r.count - 1]!);
+    }
+    return this.median();
+  }
+
+  /** Median of the scratch's first `replies` values, one per held reply (sorts them in place). */
+  private median(): number {
+    const n = this.records.length;
+    if (n === 0) return 0;
+    const t = this.scratch;
+    for (let i = 1; i < n; i++) {
+      const v = t[i]!;
+      let j = i - 1;
+      for (; j >= 0 && t[j]! > v; j--) t[j + 1] = t[j]!;
+      t[j + 1] = v;
+    }
+    return n % 2 ? t[n >> 1]! : (t[(n >> 1) - 1]! + t[n >> 1]!) / 2;
   }
 
   /**

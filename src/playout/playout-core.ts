@@ -83,6 +83,7 @@ export class PlayoutCore {
     this.rates = new RatePolicy(options.jitter);
     this.delay.startFraction = this.rates.startFraction;
     this.delay.startCap = this.rates.startCap;
+    this.delay.startDeadline = this.rates.startDeadline;
     this.delay.minRate = this.rates.enabled ? this.rates.minRate : 1;
     for (let c = 0; c < ch; c++) {
       this.ts.push(new TimeScaler(rate));

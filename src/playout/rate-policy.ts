@@ -59,6 +59,8 @@ export class RatePolicy {
   readonly startFraction: number;
   /** An early start waits for at most this fraction of the stop-and-wait depth (Infinity: no cap). */
   readonly startCap: number;
+  /** Fraction of stop-and-wait's fill time after which a paced reply held back by the gap floor starts (0: never). */
+  readonly startDeadline: number;
   private readonly slope: number;
   private readonly band: number;
   private readonly endLag: number;
@@ -72,6 +74,8 @@ export class RatePolicy {
     this.startFraction = this.enabled ? Math.min(1, Math.max(0, options.startFraction ?? 0.4)) : 1;
     const cap = options.startCap ?? 0.5;
     this.startCap = this.enabled && cap >= 0 ? cap : Infinity; // NaN or negative: no cap
+    const deadline = options.startDeadline ?? 0.4;
+    this.startDeadline = this.enabled && deadline > 0 ? deadline : 0; // NaN too
     this.slope = Math.max(0, options.rateSlope ?? 0.5);
     this.band = Math.max(0, options.rateBand ?? 0.05);
     this.endLag = Math.max(0, options.endLagMs ?? 20);

@@ -103,6 +103,15 @@ export interface JitterOptions {
    * of it alone can be more than half the wait it replaces. The gap floor still applies. Default 0.5.
    */
   startCap?: number;
+  /**
+   * Where the gap floor holds a paced reply's start back (it asks for more than `startFraction`
+   * and `startCap` do), the reply starts anyway once this fraction of the time stop-and-wait took
+   * to queue its depth (median over the recent replies) has passed, if the link is flowing (a
+   * frame arrived within the last 45 ms; not in the middle of a stall). Paced: the recent replies
+   * arrived at under 1.3x real time; a burst server keeps the floor. 0 or less, NaN: never.
+   * Default 0.4.
+   */
+  startDeadline?: number;
   /** Rate change per unit of relative depth (or delay) error beyond the dead band. Default 0.5. */
   rateSlope?: number;
   /** Relative error ((buffered - target) / target) within which the rate stays 1. Default 0.05. */

@@ -108,6 +108,38 @@ describe('DelayHistory: recording', () => {
   });
 });
 
+describe('DelayHistory: fill time and speed (medians over the replies held)', () => {
+  it('fillTimeMs: when the depth had arrived, from each reply\'s first frame; the last arrival if never', () => {
+    const h = new DelayHistory(4);
+    expect([h.fillTimeMs(100), h.speed()]).toEqual([0, 0]);
+    // Cumulative audio 20, 40, 60, 80 at 100, 130, 200, 260 (times from the first frame: 0, 30, 100, 160).
+    record(h, [[100, 20], [130, 20], [200, 20], [260, 20]]);
+    expect([h.fillTimeMs(20), h.fillTimeMs(40), h.fillTimeMs(40.5), h.fillTimeMs(80), h.fillTimeMs(500)]).toEqual([0, 30, 100, 160, 160]);
+    // Two more: 50 ms frames (40 ms reached at 0) and 10 ms ones (at 40, 50, 90: 40 ms at 90).
+    record(h, [[0, 50], [500, 50]]);
+    record(h, [[0, 10], [40, 10], [50, 10], [90, 10]]);
+    // Fill times of 40 ms: 30, 0, 90 -> median 30; with a fourth reply (60): 30, 0, 90, 60 -> (30 + 60) / 2.
+    expect(h.fillTimeMs(40)).toBe(30);
+    record(h, [[0, 20], [60, 20]]);
+    expect(h.fillTimeMs(40)).toBe(45);
+  });
+
+  it('speed: audio over the span from the first frame to the end of the last', () => {
+    const h = new DelayHistory(3);
+    // 80 ms of audio over 160 + 20 ms: 0.444..; 100 ms over 500 + 50: 0.1818..; 40 over 90 + 10: 0.4.
+    record(h, [[100, 20], [130, 20], [200, 20], [260, 20]]);
+    expect(h.speed()).toBeCloseTo(80 / 180, 12);
+    record(h, [[0, 50], [500, 50]]);
+    record(h, [[0, 10], [40, 10], [50, 10], [90, 10]]);
+    expect(h.speed()).toBeCloseTo(0.4, 12);
+    // A burst reply replaces the oldest (80/180): 200 ms of audio over 60 + 100 ms = 1.25 -> median 0.4 still; another -> 1.25.
+    record(h, [[0, 100], [60, 100]]);
+    expect(h.speed()).toBeCloseTo(0.4, 12);
+    record(h, [[0, 100], [60, 100]]);
+    expect(h.speed()).toBeCloseTo(1.25, 12);
+  });
+});
+
 describe('DelayHistory.load', () => {
   it('round-trips export(), and keeps only the newest `capacity` replies', () => {
     const a = new DelayHistory(2);

@@ -108,6 +108,55 @@ describe('DelayManager', () => {
     expect([scaled.shouldStart(22.49, 0, false), scaled.shouldStart(22.51, 0, false)]).toEqual([false, true]);
   });
 
+  it('startDeadline: a paced reply the gap floor holds back starts at that fraction of stop-and-wait\'s fill time, if the link is flowing', () => {
+    // One minute of frames due every 20 ms from 160 ms, held in 150 ms stalls: those due in the
+    // first half of every 300 ms arrive together at its middle. The gaps: one of 170 ms per 300 ms
+    // (6.7% of them), so the floor is 175 (157.5 at 0.9x). Stop-and-wait underruns at every stall
+    // below 170 ms of depth and never from the next grid depth, 20 x 1.08^26 = 147.93 (x 1.5 after
+    // one reply: 221.89), the same for both costs. Early start: min(0.4 x 221.89, 0.5 x 221.89) =
+    // 88.76, under the floor: the floor binds. Fill time of 221.89 ms: the first frame alone at
+    // 160 (time 0), six more until 280 (140 ms of audio), then eight at 450: 300 ms, 290 ms after
+    // the first. Deadline 0.4 x 290 = 116 ms. Speed 60000 ms of audio over 60010 ms: paced.
+    const learn = (frameMs: number, deadline = 0.4) => {
+      const dm = new DelayManager();
+      dm.startFraction = 0.4;
+      dm.minRate = 0.9;
+      dm.startCap = 0.5;
+      dm.startDeadline = deadline;
+      dm.beginReply();
+      for (let k = 0; k < 3000; k++) {
+        const due = 160 + k * 20;
+        dm.arrival(due % 300 < 150 ? due - (due % 300) + 150 : due, frameMs);
+      }
+      dm.endReply();
+      dm.relearn();
+      dm.beginReply();
+      return dm;
+    };
+    const paced = learn(20);
+    expect([paced.targetMs, paced.gapQuantile()]).toEqual([expect.closeTo(20 * 1.08 ** 26 * 1.5, 9), 175]);
+    paced.arrival(1000, 20);
+    // Before the deadline: neither the early depth (88.76) nor the floor (157.5) queued: wait.
+    expect([paced.shouldStart(88.7, 115.9, false), paced.shouldStart(157.4, 115.9, false), paced.shouldStart(157.6, 0, false)]).toEqual([false, false, true]);
+    // Past it, with the last frame 116 ms ago: a stall, wait for it to end. Then a frame: go, with
+    // anything queued; not past the 45 ms that say flowing.
+    expect(paced.shouldStart(20, 116.1, false)).toBe(false);
+    paced.arrival(1100, 20);
+    expect([paced.shouldStart(20, 116.1, false), paced.shouldStart(40, 145, false), paced.shouldStart(40, 145.1, false)]).toEqual([true, true, false]);
+    // Not a resume (the depth rule alone), not with startDeadline 0.
+    expect(paced.shouldResume(40, false)).toBe(false);
+    const off = learn(20, 0);
+    off.arrival(1000, 20);
+    expect(off.shouldStart(20, 116.1, false)).toBe(false);
+    // 28 ms frames at the same times: 1.4x real time, a burst server keeps its floor. (Its depths:
+    // stop-and-wait 175, the floor; the target 221.89; early min(88.76, 87.5) = 87.5 < 157.5, and
+    // a fill time of 120 ms: the deadline would be 48 ms.)
+    const burst = learn(28);
+    burst.arrival(1000, 28);
+    burst.arrival(1480, 28);
+    expect([burst.shouldStart(87.4, 500, false), burst.shouldStart(157.6, 0, false)]).toEqual([false, true]);
+  });
+
   it('the gap floor: the upper edge of the 5 ms bin holding the 99% quantile, one outlier ignored, two not', () => {
     const dm = new DelayManager();
     expect(dm.gapQuantile()).toBe(0);

@@ -74,6 +74,9 @@ describe('RatePolicy', () => {
     // startCap 0.5 by default when time-scaling; NaN or negative: no cap; the baselines have none.
     expect([p.startCap, new RatePolicy({ startCap: 0.3 }).startCap, new RatePolicy({ startCap: 0 }).startCap]).toEqual([0.5, 0.3, 0]);
     for (const o of [{ startCap: -1 }, { startCap: Number.NaN }, { timeScale: false }, { policy: 'on-arrival' as const }]) expect(new RatePolicy(o).startCap).toBe(Infinity);
+    // startDeadline 0.4 by default when time-scaling; 0, negative or NaN: never (0); the baselines never.
+    expect([p.startDeadline, new RatePolicy({ startDeadline: 0.3 }).startDeadline]).toEqual([0.4, 0.3]);
+    for (const o of [{ startDeadline: 0 }, { startDeadline: -1 }, { startDeadline: Number.NaN }, { timeScale: false }, { policy: { prebufferMs: 100 } }]) expect(new RatePolicy(o).startDeadline).toBe(0);
     expect(new RatePolicy({ minRate: 1.2, maxRate: 0.8 })).toMatchObject({ minRate: 1, maxRate: 1 });
     // slope 0: never leaves 1; band 0: any deficit slows; endLag 0: any lag after the end is fast.
     expect(new RatePolicy({ timeScale: true, rateSlope: -1 }).rate(0, 0, 400, false)).toBe(1);
