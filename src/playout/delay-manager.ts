@@ -235,21 +235,24 @@ export class DelayManager {
 
   /**
    * The start deadline (`startDeadline`), for a start the gap floor holds back: on a paced link
-   * whose ordinary gaps are long (congested: the 99% gap is about the depth stop-and-wait learns),
-   * queuing 0.9 of that gap takes about as long as stop-and-wait's whole wait, so the early start
-   * was no earlier than half of it. Past the deadline the reply starts with what is queued if a
-   * frame came within `FLOWING_MS`: not into a stall, where the queue cannot grow until it ends
-   * (and then the held frames come at once). Not for burst servers (their queue fills the floor in
-   * a moment; without it 4g-burst underran twice as often), nor on resume.
+   * whose ordinary gaps are long (congested: a 99% gap of some 350 ms), a paced queue takes at
+   * least that long to hold 0.9 of it, which is about half of stop-and-wait's whole wait or more,
+   * so the early start was no earlier than half of that wait. Past the deadline the reply starts
+   * with what is queued if a frame came within `FLOWING_MS`: not into a stall, where the queue
+   * cannot grow until it ends (and then the held frames come at once). Not for burst servers
+   * (their queue fills the floor in a moment, and the floor is what spares them the gap after the
+   * first burst: with a weaker test of paced, the fill rate of the depth instead of the whole
+   * reply's speed, the shared congested-burst trace underran 2.31 a minute instead of 1.01), nor
+   * on resume.
    *
    * Measured (bench:playout-draws, draws 401-420 of the fitted synthetic networks, none tuned on):
    * congested-paced 5 -> 18 of 20, wifi-paced and 4g-paced unchanged (their floor seldom binds);
    * the shared congested-paced trace starts at 376 ms instead of 400 with as many underruns (4.748
-   * a minute, goal 5). Tried: 0.5 (the goal's own half, but the fill time is a median and
-   * medians of starts missed it: 8 + 9 of 20 at once, 14 with the flowing rule); 0.4 without the
-   * flowing rule (19 of 20, but the shared congested-paced trace underran 5.403 a minute); the
-   * deadline wherever the floor is not queued, not only where it binds (the shared wifi-paced
-   * trace's median delay rose a millisecond past a fixed buffer's step: ratio 0.60 -> 1.00).
+   * a minute, goal 5). Tried: 0.5, the goal's own half (11 of 20: the fill time is a median of
+   * past replies, the goal a median of this session's starts); 0.4 without the flowing rule (19 of
+   * 20, but the shared congested-paced trace underran 5.403 a minute); the deadline wherever the
+   * floor is not queued, not only where it binds (the shared wifi-paced trace's median delay rose
+   * a millisecond past a fixed buffer's step: ratio 0.60 -> 1.00).
    */
   private pastDeadline(sinceFirstMs: number): boolean {
     if (!(this.startDeadline > 0) || !(this.waitFillMs > 0) || !(this.serverSpeed < PACED_SPEED)) return false;
