@@ -157,6 +157,21 @@ describe('DelayManager', () => {
     expect([burst.shouldStart(87.4, 500, false), burst.shouldStart(157.6, 0, false)]).toEqual([false, true]);
   });
 
+  it('startDeadline: nothing learned, no deadline (the first reply of a session keeps its floor)', () => {
+    // Frames every 200 ms: the floor 205 (184.5 at 0.9x) binds over min(0.4, 0.5) x 150 = 60, and
+    // the link is flowing (the last frame 0-20 ms ago), but no reply is held to time a deadline by:
+    // 100 ms queued waits; the whole target (150, under the floor) still starts.
+    const dm = new DelayManager();
+    dm.startFraction = 0.4;
+    dm.minRate = 0.9;
+    dm.startCap = 0.5;
+    dm.startDeadline = 0.4;
+    dm.beginReply();
+    for (let k = 0; k <= 10; k++) dm.arrival(k * 200, 20);
+    expect(dm.gapQuantile()).toBe(205);
+    expect([dm.shouldStart(100, 2000, false), dm.shouldStart(100, 2020, false), dm.shouldStart(149.9, 2000, false), dm.shouldStart(150, 2000, false)]).toEqual([false, false, false, true]);
+  });
+
   it('the gap floor: the upper edge of the 5 ms bin holding the 99% quantile, one outlier ignored, two not', () => {
     const dm = new DelayManager();
     expect(dm.gapQuantile()).toBe(0);
