@@ -1,9 +1,20 @@
 // A vitest reporter that appends one JSON line per run to the file named by TALSTREAM_COUNTS: per
 // test file, its project, state and how many of its tests passed, failed and were skipped (and
-// which passed only on a retry), and the run's unhandled errors. test/run-tests.mjs adds them up
-// per engine, and finds the files a crashed browser left unfinished.
+// which passed only on a retry, with its first try's error), and the run's unhandled errors.
+// test/run-tests.mjs adds them up per engine, and finds the files a crashed browser left unfinished.
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
+
+/**
+ * The first failed try's error, on one line: vitest keeps every try's errors on a test that passed
+ * on its retry, and says none of them; without it a retry that hides a hang (a try that ran into its
+ * timeout) looks the same as one that missed a window by a millisecond.
+ */
+function firstError(t) {
+  const e = t.result().errors?.[0];
+  const msg = String(e?.message ?? e ?? 'no error recorded').replace(/\s+/g, ' ').trim();
+  return msg.length > 200 ? `${msg.slice(0, 200)}...` : msg;
+}
 
 export default class CountReporter {
   onTestRunEnd(testModules, unhandledErrors) {
@@ -18,7 +29,7 @@ export default class CountReporter {
         const s = t.result().state;
         if (s === 'passed') {
           r.passed++;
-          if ((t.diagnostic()?.retryCount ?? 0) > 0) r.retried.push(t.fullName);
+          if ((t.diagnostic()?.retryCount ?? 0) > 0) r.retried.push(`${t.fullName} (first try: ${firstError(t)})`);
         } else if (s === 'failed') r.failed++;
         else r.skipped++;
       }

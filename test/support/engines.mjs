@@ -114,11 +114,30 @@ export async function launchEngine(engine) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `promise`, or a rejection naming `what` once `ms` pass without an answer. A page that stopped
+ * answering scripts (seen in WebKit in two CI runs: a demo-page try ran into the 90 s test timeout,
+ * then its afterEach into the 90 s hook timeout, and passed on its retry: 3 of the run's 20
+ * minutes) should fail within the wait that asked, not the test's. The late answer's rejection, once
+ * the session is killed, is caught here.
+ */
+function within(promise, ms, what) {
+  let timer;
+  promise.catch(() => {});
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: the page did not answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Grace for one script past a wait's deadline: a script in flight at the deadline may still answer. */
+const ANSWER_GRACE_MS = 5_000;
+
 /** Polls `fn(arg)` in the page until it returns a truthy value; rejects after `timeout` ms. */
 async function poll(evaluate, fn, arg, timeout) {
   const until = Date.now() + timeout;
   for (;;) {
-    const v = await evaluate(fn, arg);
+    const v = await within(evaluate(fn, arg), Math.max(0, until - Date.now()) + ANSWER_GRACE_MS, 'waitFor');
     if (v) return v;
     if (Date.now() > until) throw new Error(`waitFor timed out after ${timeout} ms: ${fn.toString().slice(0, 200)}`);
     await sleep(50);
@@ -223,7 +242,7 @@ function webdriverPage(s, onClose) {
     },
     setInputFile: (sel, file) => s.sendKeys(sel, file),
     async close() {
-      const errs = await s.evaluate(() => window.__pageErrors ?? []).catch(() => []);
+      const errs = await within(s.evaluate(() => window.__pageErrors ?? []), ANSWER_GRACE_MS, 'close').catch(() => []);
       this.errors.push(...errs);
       onClose();
       await s.close();
