@@ -101,8 +101,10 @@ export async function launchEngine(engine) {
   return {
     engine,
     async newPage() {
-      const s = await startWebDriver(webkitDriverPath(), webkitCapabilities());
-      await s.setTimeouts({ script: 120_000, pageLoad: 60_000 });
+      const timeouts = { script: 120_000, pageLoad: 60_000 };
+      // A launch that does not answer (SESSION_TIMEOUT_MS) gets one more try in a new driver.
+      const s = await startWebDriver(webkitDriverPath(), webkitCapabilities(), timeouts)
+        .catch(() => startWebDriver(webkitDriverPath(), webkitCapabilities(), timeouts));
       sessions.add(s);
       return webdriverPage(s, () => sessions.delete(s));
     },

@@ -33,10 +33,18 @@ async function waitForPort(port, ms) {
 }
 
 /**
- * Starts `driverPath` on a free port and opens a session with `capabilities`.
+ * How long opening a session (launching MiniBrowser) and its first command may take; about 1 s
+ * here. In one CI run a launch never answered and the test's beforeEach ran into its 90 s hook
+ * timeout; the caller tries once more instead (see `newPage` in engines.mjs).
+ */
+export const SESSION_TIMEOUT_MS = 20_000;
+
+/**
+ * Starts `driverPath` on a free port and opens a session with `capabilities`, then sets its
+ * `timeouts`; the driver is killed if either does not answer within SESSION_TIMEOUT_MS.
  * @returns {Promise<WebDriverSession>}
  */
-export async function startWebDriver(driverPath, capabilities, env = process.env) {
+export async function startWebDriver(driverPath, capabilities, timeouts, env = process.env) {
   const port = await freePort();
   // WD_LOG=1 shows the driver's and the browser's own output (with GST_DEBUG=3: WebKit's GStreamer).
   const log = process.env.WD_LOG ? 'inherit' : undefined;
@@ -47,7 +55,8 @@ export async function startWebDriver(driverPath, capabilities, env = process.env
   try {
     await waitForPort(port, 10_000);
     const base = `http://127.0.0.1:${port}`;
-    const res = await call(base, 'POST', '/session', { capabilities: { alwaysMatch: capabilities } });
+    const res = await call(base, 'POST', '/session', { capabilities: { alwaysMatch: capabilities } }, SESSION_TIMEOUT_MS);
+    await call(base, 'POST', `/session/${res.sessionId}/timeouts`, timeouts, SESSION_TIMEOUT_MS);
     return new WebDriverSession(base, res.sessionId, proc, exited);
   } catch (e) {
     proc.kill('SIGKILL');
@@ -55,11 +64,13 @@ export async function startWebDriver(driverPath, capabilities, env = process.env
   }
 }
 
-async function call(base, method, path, body) {
+/** A command's answer; with `ms`, a `TimeoutError` if none comes within that time. */
+async function call(base, method, path, body, ms = 0) {
   const res = await fetch(base + path, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal: ms > 0 ? AbortSignal.timeout(ms) : undefined,
   });
   const json = await res.json().catch(() => ({}));
   if (!res.ok || (json.value && json.value.error)) {
@@ -86,10 +97,6 @@ export class WebDriverSession {
 
   async goto(url) {
     await this.cmd('POST', '/url', { url });
-  }
-
-  setTimeouts(t) {
-    return this.cmd('POST', '/timeouts', t);
   }
 
   /** Runs `fn(...args)` in the current browsing context and returns its (awaited) JSON result. */
