@@ -143,8 +143,15 @@ describe('DelayManager', () => {
     expect(paced.shouldStart(20, 116.1, false)).toBe(false);
     paced.arrival(1100, 20);
     expect([paced.shouldStart(20, 116.1, false), paced.shouldStart(40, 145, false), paced.shouldStart(40, 145.1, false)]).toEqual([true, true, false]);
+    // Flowing but before the deadline (the frame at 1100 came 15.9 ms ago): wait.
+    expect(paced.shouldStart(20, 115.9, false)).toBe(false);
     // Not a resume (the depth rule alone), not with startDeadline 0.
     expect(paced.shouldResume(40, false)).toBe(false);
+    // Only where the floor binds: with the early depth at 0.8 x 221.89 = 177.51, over the floor
+    // (157.5), the depth rule alone decides, flowing and past the deadline or not.
+    paced.startFraction = 0.8;
+    paced.startCap = 0.8;
+    expect([paced.shouldStart(100, 116.1, false), paced.shouldStart(160, 116.1, false), paced.shouldStart(177.6, 0, false)]).toEqual([false, false, true]);
     const off = learn(20, 0);
     off.arrival(1000, 20);
     expect(off.shouldStart(20, 116.1, false)).toBe(false);
