@@ -92,10 +92,8 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 5000, 
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Rejects with 'hung' when `p` does not settle within `ms` (no test waits for the 60 s timeout). */
-export function within<T>(p: Promise<T>, ms: number, what = 'promise'): Promise<T> {
-  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))]);
-}
+// Rejects when a promise does not settle within `ms` (no test waits for the 60 s timeout).
+export { within } from '../support/within.mjs';
 
 /** Records every event of a reply, by listeners (with a timestamp) and by an iterator. */
 export function recordEvents(reply: Reply) {

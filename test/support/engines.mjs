@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { chromiumLaunchOptions } from './chromium.mjs';
 import { startWebDriver } from './webdriver.mjs';
+import { within } from './within.mjs';
 
 /** @typedef {'chromium' | 'firefox' | 'webkit'} EngineName */
 export const ENGINES = /** @type {const} */ (['chromium', 'firefox', 'webkit']);
@@ -116,22 +117,9 @@ export async function launchEngine(engine) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * `promise`, or a rejection naming `what` once `ms` pass without an answer. A page that stopped
- * answering scripts (seen in WebKit in two CI runs: a demo-page try ran into the 90 s test timeout,
- * then its afterEach into the 90 s hook timeout, and passed on its retry: 3 of the run's 20
- * minutes) should fail within the wait that asked, not the test's. The late answer's rejection, once
- * the session is killed, is caught here.
- */
-function within(promise, ms, what) {
-  let timer;
-  promise.catch(() => {});
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: the page did not answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
+// A page that stopped answering scripts (seen in WebKit in two CI runs: a demo-page try ran into
+// the 90 s test timeout, then its afterEach into the 90 s hook timeout, and passed on its retry: 3
+// of the run's 20 minutes) fails within the wait that asked (`within`), not the test's.
 /** Grace for one script past a wait's deadline: a script in flight at the deadline may still answer. */
 const ANSWER_GRACE_MS = 5_000;
 
@@ -139,7 +127,7 @@ const ANSWER_GRACE_MS = 5_000;
 async function poll(evaluate, fn, arg, timeout) {
   const until = Date.now() + timeout;
   for (;;) {
-    const v = await within(evaluate(fn, arg), Math.max(0, until - Date.now()) + ANSWER_GRACE_MS, 'waitFor');
+    const v = await within(evaluate(fn, arg), Math.max(0, until - Date.now()) + ANSWER_GRACE_MS, 'waitFor (the page did not answer)');
     if (v) return v;
     if (Date.now() > until) throw new Error(`waitFor timed out after ${timeout} ms: ${fn.toString().slice(0, 200)}`);
     await sleep(50);
@@ -244,7 +232,7 @@ function webdriverPage(s, onClose) {
     },
     setInputFile: (sel, file) => s.sendKeys(sel, file),
     async close() {
-      const errs = await within(s.evaluate(() => window.__pageErrors ?? []), ANSWER_GRACE_MS, 'close').catch(() => []);
+      const errs = await within(s.evaluate(() => window.__pageErrors ?? []), ANSWER_GRACE_MS, 'close (the page did not answer)').catch(() => []);
       this.errors.push(...errs);
       onClose();
       await s.close();

@@ -37,7 +37,7 @@ async function waitForPort(port, ms) {
  * here. In one CI run a launch never answered and the test's beforeEach ran into its 90 s hook
  * timeout; the caller tries once more instead (see `newPage` in engines.mjs).
  */
-export const SESSION_TIMEOUT_MS = 20_000;
+const SESSION_TIMEOUT_MS = 20_000;
 
 /**
  * Starts `driverPath` on a free port and opens a session with `capabilities`, then sets its
