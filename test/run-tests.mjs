@@ -30,7 +30,9 @@ const countsFile = path.join(tmp, 'counts.jsonl');
 const vitest = path.join(root, 'node_modules/vitest/vitest.mjs');
 
 function run(projects, files = namedFiles) {
-  const args = [vitest, 'run', '--config', 'test/vitest.config.ts', ...projects.flatMap((p) => ['--project', p]),
+  // The unit tests use every core (vitest's default leaves one free, for what here is idle).
+  const workers = projects.includes('unit') ? [`--maxWorkers=${os.availableParallelism()}`] : [];
+  const args = [vitest, 'run', '--config', 'test/vitest.config.ts', ...projects.flatMap((p) => ['--project', p]), ...workers,
     '--reporter=default', '--reporter=./test/support/count-reporter.mjs', ...flags, ...files];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TALSTREAM_COUNTS: countsFile } });

@@ -13,7 +13,7 @@ import { ENGINES } from './support/engines.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * Projects: `unit` (Node and happy-dom: pure logic only), then per engine (`chromium`, `firefox`,
+ * Projects: `unit` (Node: pure logic, and the server, CLI and transport over loopback), then per engine (`chromium`, `firefox`,
  * `webkit`) the same browser suite in vitest's browser mode (test/browser) and the end-to-end tests
  * that drive whole pages from Node (test/e2e, told their engine through `inject('engine')`).
  * `npm test` (test/run-tests.mjs) runs them one engine at a time: browsers side by side on two
@@ -49,7 +49,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          environment: 'happy-dom',
+          environment: 'node',
           testTimeout: 60_000,
         },
       },

@@ -13,7 +13,7 @@ export default defineConfig({
   root,
   test: {
     include: area.tests.map((t) => `test/unit/${t}`),
-    environment: 'happy-dom',
+    environment: 'node',
     // Instrumented code (every mutant behind a switch) runs the DSP loops many times slower.
     testTimeout: 600_000,
   },

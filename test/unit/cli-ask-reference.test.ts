@@ -1,4 +1,3 @@
-// @vitest-environment node
 // `talstream ask` against the reference server and against servers that misbehave.
 import http from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

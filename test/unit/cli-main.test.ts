@@ -1,5 +1,4 @@
-// @vitest-environment node
-// (node, not happy-dom: this file builds the bin with rollup and runs it against a real HTTP server.)
+// The bin, built with rollup, run against a real HTTP server.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -10,7 +10,7 @@ import { concat } from '../support/chunking.mjs';
 
 export { concat, randomSplit, rng } from '../support/chunking.mjs';
 
-/** The repository root. (node:path, not `new URL`: happy-dom replaces the URL global.) */
+/** The repository root. */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The read-only shared material beside the repo (../shared from /work/main). */
 export const sharedDir = path.resolve(repoRoot, '../shared');

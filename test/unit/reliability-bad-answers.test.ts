@@ -1,4 +1,3 @@
-// @vitest-environment node
 // Every bad server answer of issue 6 through the whole client path (createClient -> ask ->
 // postFrames -> real fetch over loopback -> responseFrames -> decoder -> Reply), against the fault
 // server. The audio output is the player interface's recording fake (the real Player on Chromium

@@ -1,4 +1,3 @@
-// @vitest-environment node
 // The client's `retry` option over real loopback HTTP (fault server): a reset or a 503 before any
 // answer byte is sent again with the same body; a reply that broke after bytes came back is not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

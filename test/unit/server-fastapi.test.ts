@@ -1,4 +1,3 @@
-// @vitest-environment node
 // The SDK against demo/fastapi/app.py, a FastAPI server on the seed protocol run by uvicorn
 // (test/support/fastapi-server.ts); the browser client against it is test/e2e/fastapi-page.test.ts.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

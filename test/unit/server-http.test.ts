@@ -1,4 +1,3 @@
-// @vitest-environment node
 // The reference server over real loopback HTTP: uploads, replies, pacing, errors, static files.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,3 @@
-// @vitest-environment node
 // The reference server's pure parts: what it hears, when it sends, how it cuts its reply.
 import { describe, expect, it } from 'vitest';
 import { analyseTone, describeHeard } from '../../src/server/tone-analysis';

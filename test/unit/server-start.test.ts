@@ -1,4 +1,3 @@
-// @vitest-environment node
 // `npm start` (demo/start.mjs): builds if needed, serves the demo and /ask on PORT, stops on SIGTERM.
 import { spawn } from 'node:child_process';
 import path from 'node:path';

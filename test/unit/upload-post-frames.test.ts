@@ -1,5 +1,4 @@
-// @vitest-environment node
-// (Node's fetch classes, which stream request bodies as Chromium does; happy-dom's Request cannot.)
+// postFrames over Node's fetch classes, which stream request bodies as Chromium does.
 import { describe, expect, it } from 'vitest';
 import { postFrames } from '../../src/transport/upload';
 import { Take } from '../../src/capture/take';
