@@ -81,9 +81,7 @@
   let client = null;
   let mic = null;
   let take = null;
-  let current = null;
   let starting = null;
-  let underruns = 0;
   let convo = null;
 
   function setStatus(text, isError = false) {
@@ -99,6 +97,9 @@
     return String((e && e.message) || e);
   }
 
+  // The reply being shown, its captions and statistics (reply-view.js).
+  const view = window.createReplyView(ui, { setStatus, describeError });
+
   /** First gesture: the AudioContext (ours, so that setSinkId and the output node are ours), the client. */
   // Audio first, on the page's first gesture: Safari (WebKit) starts an AudioContext only inside
   // a gesture, and a WAV file's 'change' or a form's 'submit' comes too late for that.
@@ -111,7 +112,7 @@
       output = context.createGain();
       output.connect(context.destination);
       client = TalStream.createClient({ url: askBase.href, audioContext: context, destination: output });
-      client.on('stats', onStats);
+      client.on('stats', view.onStats);
       client.on('error', (e) => setStatus(describeError(e), true));
       // Exposed for debugging in the console (and for tests that tap what plays).
       window.talstreamDemo = { client, context, output };
@@ -251,7 +252,7 @@
       ui.convState.textContent = STATE_TEXT[state] || state;
       if (state === 'user-speaking') setStatus('Listening to you…');
     });
-    c.on('turn', ({ reply }) => watch(reply));
+    c.on('turn', ({ reply }) => view.watch(reply));
     c.on('barge-in', ({ position }) => {
       const li = document.createElement('li');
       li.textContent = `You cut the answer after ${(position.playedMs / 1000).toFixed(2)} s (frame ${position.order}).`;
@@ -301,7 +302,7 @@
     t.on('end', () => {
       if (take === t) stopUi();
     });
-    watch(client.ask(t, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
+    view.watch(client.ask(t, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
   }
 
   function stopUi() {
@@ -370,7 +371,7 @@
     // Before any await: the status of the previous answer ("Done: ...") must not stand for this one.
     setStatus('Sending…');
     await audio();
-    watch(client.ask(null, { url: endpoint(), question }));
+    view.watch(client.ask(null, { url: endpoint(), question }));
   });
 
   ui.wav.addEventListener('change', async () => {
@@ -378,75 +379,14 @@
     if (!file) return;
     setStatus(`Sending ${file.name}…`);
     await audio();
-    watch(client.ask(file, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
+    view.watch(client.ask(file, { url: endpoint(), question: ui.typed.value.trim() || undefined }));
     ui.wav.value = '';
   });
 
   ui.interrupt.addEventListener('click', async () => {
+    const current = view.current;
     if (!current) return;
     const pos = await current.interrupt();
     setStatus(pos ? `Interrupted after ${(pos.playedMs / 1000).toFixed(1)} s.` : 'Interrupted.');
   });
-
-  // ---- one reply ---------------------------------------------------------------------------
-
-  function watch(reply) {
-    current = reply;
-    underruns = 0;
-    ui.question.textContent = '';
-    ui.answer.textContent = '';
-    ui.url.textContent = '';
-    ui.urlRow.hidden = true;
-    ui.firstByte.textContent = '…';
-    ui.firstAudio.textContent = '…';
-    ui.underruns.textContent = '0';
-    ui.frames.textContent = '0';
-    ui.interrupt.disabled = false;
-    let frames = 0;
-    const mine = () => current === reply;
-    reply.on('question', (e) => mine() && (ui.question.textContent = e.text));
-    reply.on('text', (e) => mine() && ui.answer.append(document.createTextNode(e.text)));
-    reply.on('url', (e) => {
-      if (!mine()) return;
-      ui.url.textContent = e.url;
-      ui.urlRow.hidden = false;
-    });
-    reply.on('frame', () => mine() && (ui.frames.textContent = String(++frames)));
-    reply.on('audio-start', () => mine() && setStatus('Answering…'));
-    reply.on('underrun', () => mine() && (ui.underruns.textContent = String(++underruns)));
-    reply.done.then(
-      (s) => {
-        if (!mine()) return;
-        ui.firstByte.textContent = ms(s.firstByteMs);
-        ui.firstAudio.textContent = ms(s.firstAudioMs);
-        ui.underruns.textContent = String(s.underruns);
-        ui.frames.textContent = String(s.frames);
-        ui.interrupt.disabled = true;
-        if (!s.interrupted) setStatus(`Done: ${(s.playedMs / 1000).toFixed(1)} s played.`);
-        current = null;
-      },
-      (e) => {
-        if (!mine()) return;
-        ui.interrupt.disabled = true;
-        ui.firstByte.textContent = '–';
-        ui.firstAudio.textContent = '–';
-        setStatus(describeError(e), true);
-        current = null;
-      },
-    );
-  }
-
-  const ms = (v) => (typeof v === 'number' ? `${Math.round(v)} ms` : '–');
-
-  // ---- buffer statistics and sparkline -----------------------------------------------------
-
-  const sparkline = window.createSparkline(ui.spark, { windowMs: 10_000 });
-  function onStats(s) {
-    const depth = num(s.bufferedMs);
-    const target = num(s.targetMs);
-    ui.buffer.textContent = ms(depth);
-    ui.target.textContent = ms(target);
-    sparkline.push(depth ?? 0, target ?? 0);
-  }
-  const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 })();
