@@ -7,11 +7,10 @@
 // The fixed-prebuffer frontier of each draw (51 depths, most of the time) is cached in
 // /tmp/talstream-frontier; it does not depend on the adaptive policy.
 // TALSTREAM_MODULE=/path/to/module.mjs runs another build (default dist/talstream.mjs).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TRACE_MODEL, syntheticTrace } from './playout-traces.mjs';
-import { TODAY, bestFixed, frontier, ratio, score, startMet } from './playout-score.mjs';
+import { TODAY, bestFixed, cachedFrontier, ratio, score, startMet } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modPath = process.env.TALSTREAM_MODULE ?? path.join(here, '../../dist/talstream.mjs');
@@ -19,8 +18,6 @@ const { simulatePlayout, oracleDelayMs } = await import(pathToFileURL(path.resol
 const [first, last] = (process.env.DRAWS ?? '401-410').split('-').map(Number);
 const kinds = (process.env.KINDS ?? 'wifi-burst,4g-burst,congested-burst,wifi-paced,4g-paced,congested-paced').split(',');
 const jitter = JSON.parse(process.env.JITTER ?? '{}');
-const cacheDir = '/tmp/talstream-frontier';
-mkdirSync(cacheDir, { recursive: true });
 
 const t0 = performance.now();
 let met = 0;
@@ -32,9 +29,7 @@ for (const kind of kinds) {
   let kindMet = 0;
   for (let seed = first; seed <= last; seed++) {
     const trace = syntheticTrace(kind, seed);
-    const cached = path.join(cacheDir, `syn${TRACE_MODEL}-${kind}-${seed}.json`);
-    const pts = existsSync(cached) ? JSON.parse(readFileSync(cached, 'utf8')) : frontier(simulatePlayout, oracleDelayMs, trace);
-    if (!existsSync(cached)) writeFileSync(cached, JSON.stringify(pts));
+    const pts = cachedFrontier(simulatePlayout, oracleDelayMs, trace, `syn${TRACE_MODEL}-${kind}-${seed}`);
     const a = score(simulatePlayout, oracleDelayMs, trace, { jitter: { ...jitter } });
     const r = ratio(a.perMin, bestFixed(pts, a.med).perMin);
     const slow = paced && !startMet(a.start, score(simulatePlayout, oracleDelayMs, trace, { jitter: TODAY }).start);

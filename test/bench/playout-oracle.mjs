@@ -11,17 +11,15 @@
 //   KINDS=4g-paced DRAWS=401-405 (synthetic draws, playout-traces.mjs)  SHARED=4g-paced,wifi-paced
 //   V=1 prints every member.  TALSTREAM_MODULE=/path/to/module.mjs runs another build.
 // Frontiers are cached in /tmp/talstream-frontier, shared with playout-draws.mjs.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TRACE_MODEL, syntheticTrace } from './playout-traces.mjs';
-import { TODAY, bestFixed, frontier, ratio, score, startMet } from './playout-score.mjs';
+import { TODAY, bestFixed, cachedFrontier, ratio, score, startMet } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modPath = process.env.TALSTREAM_MODULE ?? path.join(here, '../../dist/talstream.mjs');
 const { simulatePlayout, oracleDelayMs } = await import(pathToFileURL(path.resolve(modPath)).href);
-const cacheDir = '/tmp/talstream-frontier';
-mkdirSync(cacheDir, { recursive: true });
 
 const TARGETS = [120, 160, 200, 240, 280, 320, 360, 400, 450, 500, 560, 620, 700, 800];
 const FRACTIONS = [0.4, 0.5, 0.6];
@@ -44,9 +42,7 @@ function traces() {
 const fmt = (p) => `X ${String(p.x).padStart(3)} f ${p.f.toFixed(1)}: ${p.perMin.toFixed(2)}/min med ${p.med.toFixed(0).padStart(4)} start ${p.start.toFixed(0).padStart(3)} ratio ${p.r.toFixed(2)}`;
 
 for (const [label, key, trace] of traces()) {
-  const cached = path.join(cacheDir, `${key}.json`);
-  const pts = existsSync(cached) ? JSON.parse(readFileSync(cached, 'utf8')) : frontier(simulatePlayout, oracleDelayMs, trace);
-  if (!existsSync(cached)) writeFileSync(cached, JSON.stringify(pts));
+  const pts = cachedFrontier(simulatePlayout, oracleDelayMs, trace, key);
   const paced = label.includes('paced');
   const today = score(simulatePlayout, oracleDelayMs, trace, { jitter: TODAY });
   const startOk = (a) => !paced || startMet(a.start, today.start);

@@ -1,6 +1,8 @@
 // Scoring shared by the playout benchmark and the tuning script (test/bench/playout-tune.mjs):
 // underruns per minute, median(endDelay - D*), median start delay, rate range, and the frontier of
 // fixed prebuffers (depths 0..1000 ms in 20 ms steps) that the adaptive policy is compared with.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,6 +35,19 @@ export function score(sim, oracle, trace, options) {
 export function frontier(sim, oracle, trace, maxMs = 1000, stepMs = 20) {
   const pts = [];
   for (let d = 0; d <= maxMs; d += stepMs) pts.push({ depth: d, ...score(sim, oracle, trace, { policy: { prebufferMs: d } }) });
+  return pts;
+}
+
+/** Where the bench scripts keep frontiers between runs (a frontier does not depend on the adaptive policy). */
+export const FRONTIER_CACHE = '/tmp/talstream-frontier';
+
+/** `frontier` of `trace`, read from FRONTIER_CACHE under `key` if an earlier run left it there, else computed and stored. */
+export function cachedFrontier(sim, oracle, trace, key) {
+  const file = path.join(FRONTIER_CACHE, `${key}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const pts = frontier(sim, oracle, trace);
+  mkdirSync(FRONTIER_CACHE, { recursive: true });
+  writeFileSync(file, JSON.stringify(pts));
   return pts;
 }
 

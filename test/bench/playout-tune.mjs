@@ -2,12 +2,12 @@
 // the traces, loading the TypeScript sources directly (no build). The frontier of fixed prebuffers
 // is cached per trace in /tmp (it does not depend on the adaptive policy).
 //   TUNE='{"startFraction":0.5}' SET=train node test/bench/playout-tune.mjs
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTs } from './load-ts.mjs';
 import { TRACE_MODEL, syntheticTrace } from './playout-traces.mjs';
-import { TODAY, bestFixed, frontier, ratio, score } from './playout-score.mjs';
+import { TODAY, bestFixed, cachedFrontier, ratio, score } from './playout-score.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { simulatePlayout, oracleDelayMs } = await loadTs(['src/playout/simulate-playout.ts']);
@@ -26,15 +26,11 @@ if (set === 'train' || set === 'all') {
 if (set === 'held' || set === 'all') for (const [n, f] of all) if (!TRAIN_REAL.includes(n)) traces.push([n, load(f)]);
 const tune = JSON.parse(process.env.TUNE ?? '{}');
 const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
-const cacheDir = '/tmp/talstream-frontier';
-mkdirSync(cacheDir, { recursive: true });
 let worst = 0;
 let sumLog = 0;
 for (const [name, trace] of traces) {
   if (only && !only.test(name)) continue;
-  const cf = path.join(cacheDir, `${name}.json`);
-  const pts = existsSync(cf) ? load(cf) : frontier(simulatePlayout, oracleDelayMs, trace);
-  if (!existsSync(cf)) writeFileSync(cf, JSON.stringify(pts));
+  const pts = cachedFrontier(simulatePlayout, oracleDelayMs, trace, name);
   const a = score(simulatePlayout, oracleDelayMs, trace, { jitter: { timeScale: true, ...tune } });
   const today = score(simulatePlayout, oracleDelayMs, trace, { jitter: TODAY });
   const b = bestFixed(pts, a.med);
