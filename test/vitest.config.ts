@@ -14,8 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Projects: `unit` (Node: pure logic, and the server, CLI and transport over loopback), then per
- * engine (`chromium`, `firefox`, `webkit`) the same browser suite in vitest's browser mode (test/browser) and the end-to-end tests
- * that drive whole pages from Node (test/e2e, told their engine through `inject('engine')`).
+ * engine (`chromium`, `firefox`, `webkit`) the same browser suite in vitest's browser mode
+ * (test/browser) and the end-to-end tests that drive whole pages from Node (test/e2e, told their
+ * engine through `inject('engine')`).
  * `npm test` (test/run-tests.mjs) runs them one engine at a time: browsers side by side on two
  * cores starve the fake microphones.
  */
