@@ -4,12 +4,9 @@
  *
  * A {@link DelayEstimator} finds the bulk delay (device latency, up to `maxDelayMs`), so the
  * adaptive filter need not spend taps on it. A {@link PartitionedFilter} (two-path MDF) models
- * `filterMs` of room response from just before that delay. Its step size follows Valin's rule ("On
- * adjusting the learning rate in frequency domain echo cancellation with double-talk", 2007): per
- * bin, the step is the share of the output that is residual echo, estimated from how the output's
- * power tracks the echo estimate's (the "leakage"). When the user talks, the output grows but the
- * estimate does not, the share drops and adaptation slows by itself; the two-path arrangement keeps
- * most of the disturbance left out of the output.
+ * `filterMs` of room response from just before that delay. Its step size follows Valin's rule
+ * ({@link StepSizeControl}): when the user talks, adaptation slows by itself; the two-path
+ * arrangement keeps most of the disturbance left out of the output.
  *
  * Pure and allocation-free after the constructor: `process` may run inside an AudioWorklet.
  */
@@ -17,6 +14,7 @@ import { TalStreamError } from '../errors';
 import { DelayEstimator } from './delay-estimator';
 import { RealFft } from './fft';
 import { PartitionedFilter } from './partitioned-filter';
+import { FAR_SILENT, NOISE_FLOOR, StepSizeControl } from './step-control';
 
 /** Options of an {@link EchoCanceller}; all in ms, so they mean the same at any sample rate. */
 export interface EchoCancellerOptions {
@@ -33,16 +31,8 @@ export interface EchoCancellerOptions {
   delayMs?: number;
 }
 
-/** Mean-square per sample below which the reference counts as silent (-70 dBFS). */
-const FAR_SILENT = 1e-7;
-/** Floor of the error power per sample (-90 dBFS): the regularization of Valin's ratios. */
-const NOISE_FLOOR = 1e-9;
-/** Lower bound of the leakage estimate: no better than ~23 dB is hoped from the linear filter. */
-const MIN_LEAK = 0.005;
 /** Filter taps kept in front of the estimated delay, ms: early reflections, estimation error. */
 const HEADROOM_MS = 12;
-/** How fast the leakage estimate follows, relative to Valin's rate (1 = ~2 s at full speed). */
-const LEAK_RATE = 4;
 
 function positiveMs(name: string, v: unknown, dflt: number, max: number): number {
   const x = v ?? dflt;
@@ -94,14 +84,9 @@ export class EchoCanceller {
   private readonly yfRe: Float64Array;
   private readonly yfIm: Float64Array;
   private readonly mu: Float64Array;
-  // Step control state (Valin): smoothed reference power, spectra of error and estimate, leakage.
+  /** Smoothed reference power per bin (the filter's), for the step sizes. */
   private readonly px: Float64Array;
-  private readonly eh: Float64Array;
-  private readonly yh: Float64Array;
-  private pey = 1;
-  private pyy = 1;
-  private sumAdapt = 0;
-  private adapted = false;
+  private readonly steps: StepSizeControl;
   private blocks = 0;
   private bulk = 0;
   private seenUpdates = 0;
@@ -146,8 +131,7 @@ export class EchoCanceller {
     this.yfIm = new Float64Array(this.bins);
     this.mu = new Float64Array(this.bins);
     this.px = new Float64Array(this.bins);
-    this.eh = new Float64Array(this.bins);
-    this.yh = new Float64Array(this.bins);
+    this.steps = new StepSizeControl(sampleRate, B, this.M, { eRe: this.eRe, eIm: this.eIm, yRe: this.yfRe, yIm: this.yfIm, px: this.px, mu: this.mu });
     this.reset();
   }
 
@@ -194,9 +178,7 @@ export class EchoCanceller {
     this.filter.reset();
     this.wasConverged = false;
     this.px.fill(0);
-    this.eh.fill(0);
-    this.yh.fill(0);
-    this.restartStepControl();
+    this.steps.reset();
     this.blocks = 0;
     this.bulk = this.fixedBulk >= 0 ? this.fixedBulk : 0;
     this.seenUpdates = 0;
@@ -277,75 +259,9 @@ export class EchoCanceller {
       this.sdd = 0.984 * this.sdd + 0.016 * sdd;
       this.see = 0.984 * this.see + 0.016 * sff;
       this.filter.choose(see, sff);
-      if (this.adapted && this.erleDb >= 10) this.wasConverged = true;
+      if (this.steps.adapted && this.erleDb >= 10) this.wasConverged = true;
     }
-    if (this.stepSizes(sxx, see + NOISE_FLOOR * B, syy, sey)) this.filter.adapt(this.eRe, this.eIm, this.mu, this.blocks, this.t);
-  }
-
-  /**
-   * Valin's learning rate, per bin, into `mu`; false when nothing should be learned this block.
-   * The leakage (how much of the echo estimate's power shows up in the error's, by linear
-   * regression of their fluctuations) times the estimate's power is the residual echo; the step is
-   * that residual's share of the error. Near-end speech raises the error, not the leakage, so the
-   * step drops while the user talks.
-   */
-  private stepSizes(sxx: number, see: number, syy: number, sey: number): boolean {
-    const bins = this.bins;
-    const B = this.B;
-    const avg = B / this.sampleRate;
-    let pey = 0;
-    let pyy = 0;
-    for (let k = 0; k < bins; k++) {
-      const ef = this.eRe[k]! * this.eRe[k]! + this.eIm[k]! * this.eIm[k]!;
-      const yf = this.yfRe[k]! * this.yfRe[k]! + this.yfIm[k]! * this.yfIm[k]!;
-      const de = ef - this.eh[k]!;
-      const dy = yf - this.yh[k]!;
-      pey += de * dy;
-      pyy += dy * dy;
-      this.eh[k] = (1 - avg) * this.eh[k]! + avg * ef;
-      this.yh[k] = (1 - avg) * this.yh[k]! + avg * yf;
-      this.mu[k] = ef; // kept for the per-bin step below
-    }
-    pyy = Math.sqrt(pyy);
-    pey = pyy > 0 ? pey / pyy : 0;
-    // Faster tracking when the echo estimate is large relative to the error (little near-end).
-    const alpha = Math.min((LEAK_RATE * 4 * avg * syy) / see, LEAK_RATE * avg);
-    this.pey = (1 - alpha) * this.pey + alpha * pey;
-    this.pyy = Math.max(1e-30, (1 - alpha) * this.pyy + alpha * pyy);
-    if (this.pey < MIN_LEAK * this.pyy) this.pey = MIN_LEAK * this.pyy;
-    if (this.pey > this.pyy) this.pey = this.pyy;
-    const leak = this.pey / this.pyy;
-    if (sxx <= FAR_SILENT * B) return false;
-    // Residual echo ratio: the leakage's share of the estimate. Speex's MDF adds 1e-4 x the
-    // reference's power here, a floor that assumes the echo path loses no more than ~40 dB; a laptop
-    // loses 20-30 dB, so that floor was about the echo itself and kept the step large where the
-    // error is mostly noise: at a -30 dB path over -60 dBFS noise the filter's own misadjustment
-    // capped ERLE at 14-16 dB (18-20 without it; tracking a changed room is as fast). The leakage's
-    // floor (MIN_LEAK) still keeps a minimum step.
-    let rer = (3 * leak * syy) / see;
-    const bound = (sey * sey) / (see * syy + 1e-30);
-    if (rer < bound) rer = bound;
-    if (rer > 0.5) rer = 0.5;
-    // Leave the start-up rate once it has done about one full step per partition and the leakage
-    // says the estimate already explains some of the echo.
-    if (!this.adapted && this.sumAdapt > this.M && leak > 0.03) this.adapted = true;
-    const reg = 2 * B * NOISE_FLOOR;
-    if (this.adapted) {
-      for (let k = 0; k < bins; k++) {
-        const e = this.mu[k]! + reg;
-        const yf = this.yfRe[k]! * this.yfRe[k]! + this.yfIm[k]! * this.yfIm[k]!;
-        let r = leak * yf;
-        if (r > 0.5 * e) r = 0.5 * e;
-        r = 0.7 * r + 0.3 * rer * e;
-        this.mu[k] = r / (e * (this.px[k]! + reg));
-      }
-    } else {
-      // Before the leakage means anything: a rate from how loud the error is against the reference.
-      const rate = Math.min(0.25 * sxx, 0.25 * see) / see;
-      for (let k = 0; k < bins; k++) this.mu[k] = (2 * rate) / (this.px[k]! + reg);
-      this.sumAdapt += rate;
-    }
-    return true;
+    if (this.steps.compute(sxx, see + NOISE_FLOOR * B, syy, sey)) this.filter.adapt(this.eRe, this.eIm, this.mu, this.blocks, this.t);
   }
 
   /**
@@ -371,14 +287,6 @@ export class EchoCanceller {
     }
   }
 
-  /** The step-size control as for a new filter: the start-up rate, the leakage estimate at 1. */
-  private restartStepControl(): void {
-    this.pey = 1;
-    this.pyy = 1;
-    this.sumAdapt = 0;
-    this.adapted = false;
-  }
-
   /** Re-aims the filter at a new bulk delay, keeping the taps that still fall inside it. */
   private shiftTo(bulk: number): void {
     const B = this.B;
@@ -389,7 +297,7 @@ export class EchoCanceller {
       // No tap kept: the filter is all zero, as a new one. Its step must start over too: the
       // leakage-driven step is proportional to the echo estimate, zero for a zero filter, so it
       // would never learn again.
-      this.restartStepControl();
+      this.steps.restart();
     }
     // The reference spectra of every partition, re-read at the new delay. Called in the middle of
     // block(), before the new block's spectrum: partition j's slot still holds the previous
