@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Microphone } from '../../src/capture/microphone';
-import type { Take } from '../../src/capture/take';
-import { audioSleep, concat, decodeAll, fitSine, longestZeroRun, rms, sleep, strongestHz, zeroCrossingHz } from './capture-helpers';
-import { GAPS, engine, itUnless, testMic } from './engine-support';
+import { audioSleep, concat, decodeAll, fitSine, longestZeroRun, rms, zeroCrossingHz } from './capture-helpers';
+import { engine, testMic } from './engine-support';
+import { RAW, expectFrequency, framesOf, median, segments, until } from './mic-checks';
 
 // The test microphone (engine-support.ts): in Chromium the fake device playing
 // test/fixtures/fake-mic-440hz.wav (48 kHz, 440 Hz sine, amplitude 0.5, looping), in Firefox the
 // same sine from the sound server, in WebKit its mock device (a 150 Hz hum with beeps). Browser
-// processing is off, or AGC/noise suppression would change the level.
+// processing is off (RAW), or AGC/noise suppression would change the level. Device switches and
+// fallbacks: capture-microphone-devices.test.ts.
 const { hz: HZ, amp: AMP, rms: RMS, peak: PEAK } = testMic;
-const RAW = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
 // Contexts use the default ('interactive') latency. Headless Chromium drives both the fake output
 // and the fake capture device from timers; with latencyHint 'playback' (a larger render buffer) the
 // MediaStream source's FIFO ran dry now and then, putting 5-15 ms of zeros at random places in a
@@ -24,74 +24,6 @@ afterEach(async () => {
   await ctx?.close();
   ctx = undefined;
 });
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-
-/**
- * The mic's frequency is right within 0.5 Hz (a wrong rate shifts 150 Hz by 13 Hz or more, 440 Hz
- * by 39 Hz or more): the median over 100 ms segments of the segment's frequency, found by zero
- * crossings for a pure sine, and for a tone with harmonics (WebKit's hum) as the strongest
- * least-squares sine in 0.05 Hz steps. Per segment and by the median: WebKit's mock device, a timer
- * in another process, now and then skips or repeats a few ms on a loaded host, and one phase jump
- * moved a single fit over the whole 1.2 s by 1.2 Hz (CI, 2026-12-06).
- */
-function expectFrequency(audio: Float32Array, zeroCrossingHzs: number[]): void {
-  const hzs = testMic.pure ? zeroCrossingHzs : segments(audio).map(([a, b]) => strongestHz(audio, 16000, HZ - 5, HZ + 5, 0.05, a, b));
-  expect(Math.abs(median(hzs) - HZ), `segment frequencies ${hzs.join(' ')}`).toBeLessThan(0.5);
-}
-
-/** The 100 ms segments measured: from 100 ms in (the resampler's start) to 25 ms before the end. */
-function segments(audio: Float32Array): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  for (let i = 1600; i + 1600 <= audio.length - 400; i += 1600) out.push([i, i + 1600]);
-  return out;
-}
-
-/** Waits until `cond()` holds (polled every 20 ms); fails after `ms`. */
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/**
- * The tone holds in every window of audio[from..to) (5 ms, or one period of a lower tone, so that
- * a window's RMS does not depend on its phase): at least 85% of the tone's RMS (0.3 of 0.354), so
- * no hole around the device switch at take sample `at` (the 'switch' event says where it is).
- * Elsewhere a loaded host may drop a few ms of input on its own; around the switch is where the
- * SDK could lose audio. In Chromium (engine note 8: its timer-driven fake device drops 5-15 ms of
- * input now and then on a loaded host; in CI, twice in one test's two attempts) one such dropout
- * of at most 15 ms is allowed, if it starts at least a window after the switch and ends before it:
- * a hole the SDK made, by switching to a device before its audio came, starts at the switch.
- */
-function expectNoHole(audio: Float32Array, from: number, to: number, at: number): void {
-  const w = Math.max(80, Math.ceil(16000 / HZ));
-  const lo = Math.max(1600, Math.round(from)), hi = Math.min(Math.round(to), audio.length - 400);
-  expect(hi - lo).toBeGreaterThanOrEqual(2400);
-  const low: number[] = []; // starts of the windows under the bound
-  let min = Infinity;
-  for (let i = lo; i + w <= hi; i += w) {
-    const r = rms(audio, i, i + w);
-    min = Math.min(min, r);
-    if (r <= 0.85 * RMS) low.push(i);
-  }
-  if (engine === 'chromium' && low.length > 0) {
-    const first = low[0]!, last = low.at(-1)! + w;
-    const oneRun = low.every((s, k) => k === 0 || s === low[k - 1]! + w);
-    const clear = last < at - w || first > at + w;
-    expect({ oneRun, lengthMs: ((last - first) / 16) <= 15, clearOfSwitch: clear }, `a dropout of ${(last - first) / 16} ms at ${first} (switch at ${Math.round(at)})`).toEqual({ oneRun: true, lengthMs: true, clearOfSwitch: true });
-    return;
-  }
-  expect(min).toBeGreaterThan(0.85 * RMS);
-}
-
-async function framesOf(take: Take): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  for await (const f of take) out.push(f);
-  return out;
-}
 
 describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
   it(`records the ${HZ} Hz tone at 16 kHz in 20 ms frames, order 1.., sign 1/2/3, right duration and level`, async () => {
@@ -204,128 +136,6 @@ describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
     // ...and the tone before and after it.
     expect(rms(audio, 800, 4800)).toBeGreaterThan(0.85 * RMS);
     expect(rms(audio, audio.length - 3200, audio.length - 400)).toBeGreaterThan(0.85 * RMS);
-  });
-
-  it('setDevice mid-take loses no audio: no gap, duration right', async () => {
-    ctx = new AudioContext();
-    await ctx.resume();
-    mic = await Microphone.create(ctx, RAW);
-    const devices = await mic.devices();
-    expect(devices.length).toBeGreaterThan(0);
-    expect(devices.every((d) => d.kind === 'audioinput')).toBe(true);
-    await audioSleep(ctx!, 300);
-    const take = mic.record();
-    const reading = framesOf(take);
-    const t0 = ctx.currentTime;
-    await audioSleep(ctx!, 500);
-    const oldStream = mic.mediaStream;
-    const switches: Array<{ deviceId: string; takeMs: number | null }> = [];
-    mic.on('switch', (e) => switches.push(e));
-    const before = take.durationMs;
-    await mic.setDevice(devices[devices.length - 1]!.deviceId);
-    expect(switches.length).toBe(1);
-    expect(switches[0]!.deviceId).toBe(devices[devices.length - 1]!.deviceId);
-    // The switch lies after the call and no later than what the take held when it resolved
-    // (plus chunks in flight), and the new device was given 200 ms to settle first.
-    const at = switches[0]!.takeMs!;
-    expect(at).toBeGreaterThan(before + 150);
-    expect(at).toBeLessThan(take.durationMs + 100);
-    expect(mic.mediaStream).not.toBe(oldStream);
-    // The old device is released when the take ends, not mid-take (see Microphone.setDevice).
-    expect(oldStream.getAudioTracks()[0]!.readyState).toBe('live');
-    await audioSleep(ctx!, 500);
-    const r = await take.stop();
-    // The take against the audio clock (engine note 5: not the wall clock).
-    const elapsed = (ctx.currentTime - t0) * 1000;
-    expect(oldStream.getAudioTracks()[0]!.readyState).toBe('ended');
-    const audio = concat(decodeAll(await reading).map((f) => f.samples));
-    expect(Math.abs(r.durationMs - elapsed)).toBeLessThan(150);
-    // The new device starts its file again (a phase jump), but there is no hole.
-    expectNoHole(audio, at * 16 - 800, at * 16 + 1600, at * 16);
-  });
-
-  it('two switches in one take: no hole at either; replaced devices released when the take ends', async () => {
-    ctx = new AudioContext();
-    await ctx.resume();
-    mic = await Microphone.create(ctx, RAW);
-    const ids = (await mic.devices()).map((d) => d.deviceId);
-    const at: number[] = [];
-    mic.on('switch', (e) => at.push(e.takeMs!));
-    await audioSleep(ctx!, 300);
-    const take = mic.record();
-    const reading = framesOf(take);
-    const first = mic.mediaStream;
-    await audioSleep(ctx!, 300);
-    // The last two inputs: microphones in every engine (see the next test).
-    await mic.setDevice(ids[ids.length - 2]);
-    const second = mic.mediaStream;
-    await audioSleep(ctx!, 300);
-    await mic.setDevice(ids[ids.length - 1]);
-    expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['live', 'live']);
-    // 150 ms of the last device's audio after its switch, for the no-hole check.
-    await until(() => at.length === 2 && take.durationMs > at[1]! + 250, 'audio after the second switch');
-    await take.stop();
-    expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['ended', 'ended']);
-    expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
-    const audio = concat(decodeAll(await reading).map((f) => f.samples));
-    expect(at.length).toBe(2);
-    for (const t of at) expectNoHole(audio, t * 16 - 800, t * 16 + 1600, t * 16);
-  });
-
-  it('the chosen device disappearing falls back to the default mid-take, with an event', async () => {
-    ctx = new AudioContext();
-    await ctx.resume();
-    // The real mediaDevices, with a device list we can make "lose" the device in use.
-    const real = navigator.mediaDevices;
-    let hide = '';
-    const media = Object.assign(new EventTarget(), {
-      getUserMedia: (c: MediaStreamConstraints) => real.getUserMedia(c),
-      enumerateDevices: async () => (await real.enumerateDevices()).filter((d) => d.deviceId !== hide),
-    }) as unknown as MediaDevices;
-    // The last input: a microphone in every engine (Firefox lists the sound server's output
-    // monitor, which carries no audio, first).
-    const inputs = (await real.enumerateDevices()).filter((d) => d.kind === 'audioinput' && d.deviceId !== 'default');
-    const chosen = inputs[inputs.length - 1]!;
-    mic = await Microphone.create(ctx, { ...RAW, mediaDevices: media, deviceId: chosen.deviceId });
-    expect(mic.deviceId).toBe(chosen.deviceId);
-    const fallbacks: Array<{ lostDeviceId: string; deviceId: string }> = [];
-    const changes: number[] = [];
-    mic.on('fallback', (e) => fallbacks.push(e));
-    mic.on('devicechange', (e) => changes.push(e.devices.length));
-    await audioSleep(ctx!, 300);
-    const take = mic.record();
-    const reading = framesOf(take);
-    await audioSleep(ctx!, 400);
-    const switches: Array<number | null> = [];
-    mic.on('switch', (e) => switches.push(e.takeMs));
-    const lostStream = mic.mediaStream;
-    hide = chosen.deviceId;
-    media.dispatchEvent(new Event('devicechange'));
-    await until(() => switches.length === 1 && take.durationMs > switches[0]! + 250, 'the fallback and audio after it');
-    expect(switches.length).toBe(1);
-    expect(fallbacks).toEqual([{ lostDeviceId: chosen.deviceId, deviceId: mic.deviceId }]);
-    expect(changes.length).toBe(1);
-    expect(mic.mediaStream).not.toBe(lostStream);
-    const r = await take.stop();
-    const audio = concat(decodeAll(await reading).map((f) => f.samples));
-    expect(r.durationMs).toBeGreaterThan(700);
-    expectNoHole(audio, switches[0]! * 16 - 800, switches[0]! * 16 + 1600, switches[0]! * 16);
-  });
-
-  itUnless(GAPS.trackEndedEvent, 'a track that ends (unplug) emits ended and falls back', async () => {
-    ctx = new AudioContext();
-    mic = await Microphone.create(ctx, RAW);
-    const events: string[] = [];
-    mic.on('ended', () => events.push('ended'));
-    mic.on('fallback', () => events.push('fallback'));
-    mic.on('switch', (e) => events.push(`switch ${e.takeMs}`));
-    const track = mic.mediaStream.getAudioTracks()[0]!;
-    // What the browser does on an unplug: the track ends and fires 'ended'.
-    track.stop();
-    track.dispatchEvent(new Event('ended'));
-    await sleep(500);
-    expect(events).toEqual(['ended', 'switch null', 'fallback']);
-    expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
   });
 
   it('processing switches: on by default, each can be turned off (the track settings say so, for what the engine supports)', async () => {
