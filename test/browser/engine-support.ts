@@ -32,7 +32,7 @@ export const GAPS: Record<'offlineSuspend' | 'setSinkId' | 'requestStreams' | 'e
   offlineSuspend: {
     engines: ['firefox'],
     why: 'no OfflineAudioContext.suspend(t), which the sample-exact underrun and interrupt tests feed frames at',
-    instead: 'nothing the SDK needs: the other OfflineAudioContext tests run, and the real-time Player tests cover underruns and interrupt()',
+    instead: 'nothing the SDK needs: the other OfflineAudioContext tests run, and the real-time Player tests cover underruns, interrupt() and time-scaling',
     present: () => typeof (OfflineAudioContext.prototype as { suspend?: unknown }).suspend !== 'function',
   },
   setSinkId: {

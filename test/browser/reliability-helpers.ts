@@ -73,6 +73,13 @@ export function soundSpan(x: Float32Array, floor = 1e-3): { first: number; last:
   return { first, last, maxStep };
 }
 
+/** Upward zero crossings (a sample < 0 followed by one >= 0): a pure tone's periods. */
+export function upwardCrossings(x: Float32Array): number {
+  let n = 0;
+  for (let i = 1; i < x.length; i++) if (x[i - 1]! < 0 && x[i]! >= 0) n++;
+  return n;
+}
+
 export const faultOrigin = (): string => inject('faultOrigin');
 
 /** What the fault server saw for `id`. */
