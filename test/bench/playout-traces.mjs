@@ -20,17 +20,7 @@
 // (wifi / 4g / congested), burst 0.92 / 1.00 / 3.85. Congested-burst stays milder than its shared file (late frames: median 180
 // ms against 345): that file's link seems to be throughput-bound as well, which this model does
 // not have.
-
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/chunking.mjs';
 
 /** Version of the model; part of cache keys (a new model must not reuse an old draw's frontier). */
 export const TRACE_MODEL = 2;
@@ -49,7 +39,7 @@ export function syntheticTrace(kind, seed, replies = 20) {
   const [net, srv] = kind.split('-');
   const n = NETWORKS[net];
   if (!n || (srv !== 'burst' && srv !== 'paced')) throw new Error(`unknown kind ${kind}`);
-  const rnd = mulberry32(seed * 7919 + kind.length);
+  const rnd = rng(seed * 7919 + kind.length);
   const exp = (mean) => -Math.log(1 - rnd()) * mean;
   const between = ([lo, hi]) => lo + rnd() * (hi - lo);
   const out = [];

@@ -6,22 +6,15 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { TimeScaler, type TimeScalerOptions } from '../../src/dsp/time-scaler';
 import { readWav } from '../../src/protocol/wav';
+import { rng } from '../support/chunking.mjs';
+
+/** Deterministic PRNG (mulberry32, test/support/chunking.mjs) so every run tests the same random chunkings. */
+export { rng };
 
 export const root = path.resolve(__dirname, '../..');
 export const speech = (name: string): Float32Array => readWav(readFileSync(path.join(root, 'test/fixtures/speech-tsm', name))).channels[0]!;
 export const db = (v: number): number => 20 * Math.log10(v);
 
-/** Deterministic PRNG (mulberry32) so every run tests the same random chunkings. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function tone(sr: number, hz: number, seconds: number, amp = 0.9): Float32Array {
   const x = new Float32Array(Math.round(sr * seconds));
