@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Player } from '../../src/playout/player';
 import { concat, rms } from './capture-helpers';
-import { PLAYOUT_MODES, soundMs, soundSpan, tapRecorder, until, upwardCrossings } from './reliability-helpers';
+import { PLAYOUT_MODES, sineFrame, soundMs, soundSpan, tapRecorder, until, upwardCrossings } from './reliability-helpers';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { GAPS, engine } from './engine-support';
 
@@ -49,9 +49,7 @@ describe('Player in a real-time AudioContext', () => {
     const amp = 0.5;
     const frames = 40; // 800 ms of a 440 Hz sine, 20 ms frames
     for (let k = 0; k < frames; k++) {
-      const f = new Float32Array(480);
-      for (let i = 0; i < 480; i++) f[i] = amp * Math.sin((2 * Math.PI * 440 * (k * 480 + i)) / 24000);
-      player.enqueue(id, { channels: [f], sampleRate: 24000, order: k + 1 });
+      player.enqueue(id, { channels: [sineFrame(k, 480, 24000, amp)], sampleRate: 24000, order: k + 1 });
       await new Promise((r) => setTimeout(r, 20));
     }
     player.endReply(id);

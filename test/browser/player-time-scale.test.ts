@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Player, type PlayerEvents } from '../../src/playout/player';
 import { analyseTone } from '../../src/server/tone-analysis';
 import { GAPS, engine, itUnless } from './engine-support';
-import { PLAYOUT_MODES, soundSpan, tapRecorder, until, upwardCrossings } from './reliability-helpers';
+import { audioSleep } from './capture-helpers';
+import { PLAYOUT_MODES, sineFrame, soundSpan, tapRecorder, until, upwardCrossings } from './reliability-helpers';
 
 const Q = 128;
 const RATE = 48000;
@@ -23,12 +24,6 @@ afterEach(async () => {
   await live?.close();
   live = undefined;
 });
-
-const sineFrame = (k: number) => {
-  const f = new Float32Array(N);
-  for (let i = 0; i < N; i++) f[i] = AMP * Math.sin((2 * Math.PI * 440 * (k * N + i)) / RATE);
-  return f;
-};
 
 describe('Player on an OfflineAudioContext: time-scaling (the default adaptive policy)', () => {
   itUnless(GAPS.offlineSuspend, 'a reply paced in real time is stretched with its pitch kept, without a click, and every source sample is accounted for', async () => {
@@ -45,7 +40,7 @@ describe('Player on an OfflineAudioContext: time-scaling (the default adaptive p
     for (let k = 0; k < FRAMES; k++) {
       fed.push(
         ctx.suspend((8 * k * Q) / RATE).then(async () => {
-          await player.enqueueAcked(id, { channels: [sineFrame(k)], sampleRate: RATE, order: k + 1 });
+          await player.enqueueAcked(id, { channels: [sineFrame(k, N, RATE, AMP)], sampleRate: RATE, order: k + 1 });
           if (k === FRAMES - 1) await player.endReplyAcked(id);
           await ctx.resume();
         }),
@@ -101,15 +96,12 @@ describe('Player in a real-time AudioContext: time-scaling a reply that comes at
     // starts (here 31 frames were queued between two of the worklet's stats reports, 100 ms of
     // audio apart), so a reply sent at once reached the playout as one burst, nothing to stretch
     // (352 periods). The reply starts once the clock has run 0.2 s.
-    const c0 = live.currentTime;
-    await until(() => live!.currentTime > c0 + 0.2, 5000, 'the audio clock');
+    await audioSleep(live, 200);
     const id = player.startReply();
     const ended = player.whenEnded(id);
     const frames = 40;
     for (let k = 0; k < frames; k++) {
-      const f = new Float32Array(480);
-      for (let i = 0; i < 480; i++) f[i] = AMP * Math.sin((2 * Math.PI * 440 * (k * 480 + i)) / 24000);
-      player.enqueue(id, { channels: [f], sampleRate: 24000, order: k + 1 });
+      player.enqueue(id, { channels: [sineFrame(k, 480, 24000, AMP)], sampleRate: 24000, order: k + 1 });
       await new Promise((r) => setTimeout(r, 25));
     }
     player.endReply(id);

@@ -73,6 +73,13 @@ export function soundSpan(x: Float32Array, floor = 1e-3): { first: number; last:
   return { first, last, maxStep };
 }
 
+/** Frame `k` (from 0) of one continuous 440 Hz sine of amplitude `amp`: `n` samples at `rate`. */
+export function sineFrame(k: number, n: number, rate: number, amp: number): Float32Array {
+  const f = new Float32Array(n);
+  for (let i = 0; i < n; i++) f[i] = amp * Math.sin((2 * Math.PI * 440 * (k * n + i)) / rate);
+  return f;
+}
+
 /** Upward zero crossings (a sample < 0 followed by one >= 0): a pure tone's periods. */
 export function upwardCrossings(x: Float32Array): number {
   let n = 0;
