@@ -41,14 +41,24 @@ export async function until(cond: () => boolean, what: string, ms = 5000): Promi
 }
 
 /**
+ * The longest dropout of each engine's test device, ms. Engine note 8: headless Chromium's
+ * timer-driven fake device drops 5-15 ms of input now and then on a loaded host (in CI, twice in one
+ * test's two attempts). Engine note 9: WebKit's mock device drops 1.4-107 ms (zeros) at random
+ * moments, before any switch as often as near one, with no mute event on its track (measured
+ * 2026-12-07: zero runs of 1 ms or more in 12 of 72 two-switch takes, 3 of them near a switch; CI:
+ * two device-switch tests failed their first try in one run). Firefox's sound-server sine: none.
+ */
+const DROPOUT_MS: Record<typeof engine, number> = { chromium: 15, firefox: 0, webkit: 110 };
+
+/**
  * The tone holds in every window of audio[from..to) (5 ms, or one period of a lower tone, so that
  * a window's RMS does not depend on its phase): at least 85% of the tone's RMS (0.3 of 0.354), so
  * no hole around the device switch at take sample `at` (the 'switch' event says where it is).
- * Elsewhere a loaded host may drop a few ms of input on its own; around the switch is where the
- * SDK could lose audio. In Chromium (engine note 8: its timer-driven fake device drops 5-15 ms of
- * input now and then on a loaded host; in CI, twice in one test's two attempts) one such dropout
- * of at most 15 ms is allowed, if it starts at least a window after the switch and ends before it:
- * a hole the SDK made, by switching to a device before its audio came, starts at the switch.
+ * Elsewhere the engine's test device may drop input on its own; around the switch is where the SDK
+ * could lose audio. One such dropout (a run of low windows) is allowed, if it starts at least a
+ * window after the switch or ends a window before it: a hole the SDK made, by switching to a device
+ * before its audio came or leaving the old one before the switch, starts or ends at the switch.
+ * Its length is bounded by what the device was measured to drop ({@link DROPOUT_MS}).
  */
 export function expectNoHole(audio: Float32Array, from: number, to: number, at: number): void {
   const w = Math.max(80, Math.ceil(16000 / HZ));
@@ -61,11 +71,11 @@ export function expectNoHole(audio: Float32Array, from: number, to: number, at: 
     min = Math.min(min, r);
     if (r <= 0.85 * RMS) low.push(i);
   }
-  if (engine === 'chromium' && low.length > 0) {
+  if (DROPOUT_MS[engine] > 0 && low.length > 0) {
     const first = low[0]!, last = low.at(-1)! + w;
     const oneRun = low.every((s, k) => k === 0 || s === low[k - 1]! + w);
     const clear = last < at - w || first > at + w;
-    expect({ oneRun, lengthMs: ((last - first) / 16) <= 15, clearOfSwitch: clear }, `a dropout of ${(last - first) / 16} ms at ${first} (switch at ${Math.round(at)})`).toEqual({ oneRun: true, lengthMs: true, clearOfSwitch: true });
+    expect({ oneRun, lengthMs: (last - first) / 16 <= DROPOUT_MS[engine], clearOfSwitch: clear }, `a dropout of ${(last - first) / 16} ms at ${first} (switch at ${Math.round(at)})`).toEqual({ oneRun: true, lengthMs: true, clearOfSwitch: true });
     return;
   }
   expect(min).toBeGreaterThan(0.85 * RMS);
