@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Microphone } from '../../src/capture/microphone';
 import { audioSleep, concat, decodeAll, sleep } from './capture-helpers';
 import { GAPS, engine, itUnless, testMic } from './engine-support';
-import { RAW, expectNoHole, framesOf, until } from './mic-checks';
+import { RAW, expectNoHole, framesOf } from './mic-checks';
+import { until } from './reliability-helpers';
 
 // The Microphone's device switches (setDevice mid-take, a lost device, an unplugged track) on the
 // test microphone of each engine (capture-microphone.test.ts says which); default-latency contexts
@@ -75,7 +76,7 @@ describe(`Microphone device switches (real ${engine}, ${testMic.source})`, () =>
     await mic.setDevice(ids[ids.length - 1]);
     expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['live', 'live']);
     // 150 ms of the last device's audio after its switch, for the no-hole check.
-    await until(() => at.length === 2 && take.durationMs > at[1]! + 250, 'audio after the second switch');
+    await until(() => at.length === 2 && take.durationMs > at[1]! + 250, 5000, 'audio after the second switch');
     await take.stop();
     expect([first, second].map((s) => s.getAudioTracks()[0]!.readyState)).toEqual(['ended', 'ended']);
     expect(mic.mediaStream.getAudioTracks()[0]!.readyState).toBe('live');
@@ -113,7 +114,7 @@ describe(`Microphone device switches (real ${engine}, ${testMic.source})`, () =>
     const lostStream = mic.mediaStream;
     hide = chosen.deviceId;
     media.dispatchEvent(new Event('devicechange'));
-    await until(() => switches.length === 1 && take.durationMs > switches[0]! + 250, 'the fallback and audio after it');
+    await until(() => switches.length === 1 && take.durationMs > switches[0]! + 250, 5000, 'the fallback and audio after it');
     expect(switches.length).toBe(1);
     expect(fallbacks).toEqual([{ lostDeviceId: chosen.deviceId, deviceId: mic.deviceId }]);
     expect(changes.length).toBe(1);

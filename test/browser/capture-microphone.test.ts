@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Microphone } from '../../src/capture/microphone';
 import { audioSleep, concat, decodeAll, fitSine, longestZeroRun, rms, zeroCrossingHz } from './capture-helpers';
 import { engine, testMic } from './engine-support';
-import { RAW, expectFrequency, framesOf, median, segments, until } from './mic-checks';
+import { RAW, expectFrequency, framesOf, median, segments } from './mic-checks';
+import { until } from './reliability-helpers';
 
 // The test microphone (engine-support.ts): in Chromium the fake device playing
 // test/fixtures/fake-mic-440hz.wav (48 kHz, 440 Hz sine, amplitude 0.5, looping), in Firefox the
@@ -165,7 +166,7 @@ describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
     mic = await Microphone.create(ctx, RAW);
     const take = mic.record();
     const reading = framesOf(take);
-    await until(() => take.durationMs >= 300, '300 ms of audio');
+    await until(() => take.durationMs >= 300, 5000, '300 ms of audio');
     await take.stop();
     const frames = decodeAll(await reading);
     // The first 20 ms frame already carries the tone (past the resampler's first 2 ms ramp-in),

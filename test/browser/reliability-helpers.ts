@@ -106,6 +106,25 @@ export async function until(check: () => boolean | Promise<boolean>, ms = 5000, 
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * `promise`, or a rejection once the context's clock has run `audioMs` past now without it
+ * settling (the SDK hung while the audio ran), or once `wallMs` of wall time pass (the clock
+ * stood: engine note 5), the message saying which. For waits on audio being played: a loaded
+ * WebKitGTK runs its audio clock in bursts, so a wall-clock bound fails a reply that is fine.
+ */
+export async function withinAudio<T>(promise: Promise<T>, ctx: BaseAudioContext, audioMs: number, what: string, wallMs = 30_000): Promise<T> {
+  let done = false;
+  promise.then(() => (done = true), () => (done = true));
+  const t0 = ctx.currentTime, w0 = performance.now();
+  while (!done) {
+    const ran = (ctx.currentTime - t0) * 1000;
+    const waited = performance.now() - w0;
+    if (ran > audioMs || waited > wallMs) throw new Error(`${what} still pending after ${Math.round(ran)} ms of the audio clock (${Math.round(waited)} ms of wall time, context ${ctx.state})`);
+    await sleep(10);
+  }
+  return promise;
+}
+
 // Rejects when a promise does not settle within `ms` (no test waits for the 60 s timeout).
 export { within } from '../support/within.mjs';
 
