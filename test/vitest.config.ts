@@ -69,7 +69,8 @@ export default defineConfig({
             // few wall-clock tests miss their windows now and then (measured: 5 of 107 in one CI run,
             // none of them in a run of WebKit alone). Engine note 8: headless Chromium's fake capture
             // device is timer-driven and drops 5-15 ms of input now and then on a loaded host (a
-            // hole at a device switch or late in a take: 2 of 6 full runs this session). Real-time
+            // hole at a device switch or late in a take: 2 of 6 full runs this session), engine
+            // note 9: so does WebKit's mock device (1.4-107 ms, in 12 of 72 takes). Real-time
             // tests get one retry in every engine, and the run names every test that passed only on
             // its retry (test/run-tests.mjs; CI prints them). TALSTREAM_RETRY=0: none, to see a flaky
             // test's first failure.
