@@ -33,12 +33,13 @@ export function segments(audio: Float32Array): Array<[number, number]> {
 
 /**
  * The longest dropout of each engine's test device, ms. Engine note 8: headless Chromium's
- * timer-driven fake device drops 5-15 ms of input now and then on a loaded host (in CI, twice in one
- * test's two attempts), and now and then 50-60 ms (2026-12-07, running the two Microphone files
- * alone: 35 ms after a switch, and 45 ms before one to 15 ms after it, in 2 of 10 runs). Engine note 9: WebKit's mock device drops 1.4-107 ms (zeros) at random
- * moments, before any switch as often as near one, with no mute event on its track (measured
- * 2026-12-07: zero runs of 1 ms or more in 12 of 72 two-switch takes, 3 of them near a switch; CI:
- * two device-switch tests failed their first try in one run). Firefox's sound-server sine: none.
+ * timer-driven fake device drops 5-15 ms of input now and then on a loaded host (in CI, twice in
+ * one test's two attempts), and now and then 50-60 ms (2026-12-07, running the two Microphone
+ * files alone: 35 ms after a switch, and 45 ms before one to 15 ms after it, in 2 of 10 runs).
+ * Engine note 9: WebKit's mock device drops 1.4-107 ms (zeros) at random moments, before any
+ * switch as often as near one, with no mute event on its track (measured 2026-12-07: zero runs of
+ * 1 ms or more in 12 of 72 two-switch takes, 3 of them near a switch; CI: two device-switch tests
+ * failed their first try in one run). Firefox's sound-server sine: none.
  */
 const DROPOUT_MS: Record<typeof engine, number> = { chromium: 60, firefox: 0, webkit: 110 };
 
