@@ -175,8 +175,15 @@ describe(`Microphone (real ${engine}, ${testMic.source})`, () => {
     // (engine note 8; over the first five frames this check found a 78-sample hole on both tries
     // of one CI run); the device-switch tests check for holes where the SDK could make them.
     const first = frames[0]!.samples;
-    expect(rms(first, 40, 320)).toBeGreaterThan(0.85 * RMS);
-    expect(longestZeroRun(first.subarray(40))).toBeLessThan(16);
+    expect(rms(first, 40, 120)).toBeGreaterThan(0.85 * RMS); // the take starts with the tone
+    if (engine === 'firefox') {
+      // Engine note 10: Firefox's input has one run of zeros of up to 13 ms in its first 50 ms,
+      // which starts 8 ms in or later (in 60 of 60 starts measured).
+      expect(longestZeroRun(first.subarray(40))).toBeLessThan(16 * 16);
+    } else {
+      expect(rms(first, 40, 320)).toBeGreaterThan(0.85 * RMS);
+      expect(longestZeroRun(first.subarray(40))).toBeLessThan(16);
+    }
   });
 
   it('a device that opens but delivers no audio: create fails with no-device after startTimeoutMs, its tracks stopped', async () => {
