@@ -88,6 +88,8 @@ export class Reply implements AsyncIterable<ReplyEvent> {
   private frames = 0;
   private underruns = 0;
   private playedMs = 0;
+  /** The rates the player reported at the reply's end (played out, not interrupted). */
+  private rates: { min: number; max: number } | null = null;
   /** The last frame handed to the player: where a fully played reply stands. */
   private lastQueued: { order: number; samples: number } = { order: 0, samples: 0 };
   private question = '';
@@ -338,6 +340,7 @@ export class Reply implements AsyncIterable<ReplyEvent> {
     if (this.stopping) return;
     this.playedMs = ended.playedMs;
     this.underruns = Math.max(this.underruns, ended.underruns);
+    if (ended.minRate !== undefined && ended.maxRate !== undefined) this.rates = { min: ended.minRate, max: ended.maxRate };
     this.captions.flush();
   }
 
@@ -364,6 +367,8 @@ export class Reply implements AsyncIterable<ReplyEvent> {
       firstAudioMs: this.audioStartAt === null || this.firstByteAt === null ? null : this.audioStartAt - this.firstByteAt,
       playedMs: this.playedMs,
       underruns: this.underruns,
+      minRate: interrupted ? null : (this.rates?.min ?? null),
+      maxRate: interrupted ? null : (this.rates?.max ?? null),
       frames: this.frames,
       question: this.question,
       answer: this.answers.join(''),

@@ -31,8 +31,11 @@ export interface ReplyPlayer {
   enqueue(replyId: number, frame: { channels: Float32Array[]; sampleRate: number; order: number }): void;
   /** No more frames for this reply: it ends once its queue has drained. */
   endReply(replyId: number): void;
-  /** Resolves when the reply's last sample has played (or it was interrupted). */
-  whenEnded(replyId: number): Promise<{ playedMs: number; underruns: number; position?: PlayedPosition }>;
+  /**
+   * Resolves when the reply's last sample has played (or it was interrupted); with the slowest and
+   * fastest rates it played at, if the output time-scales (the summary's `minRate`/`maxRate`).
+   */
+  whenEnded(replyId: number): Promise<{ playedMs: number; underruns: number; position?: PlayedPosition; minRate?: number; maxRate?: number }>;
   /** Fades out whatever plays now and resolves with how much of it was heard. */
   interrupt(): Promise<PlayedPosition>;
   /** Subscribes to an output event; returns the unsubscribe function. */
@@ -51,6 +54,13 @@ export interface ReplySummary {
   playedMs: number;
   /** Underruns (the buffer ran dry mid-reply) during this reply. */
   underruns: number;
+  /**
+   * The slowest and fastest rates the reply played at (1 and 1 where it was not time-scaled,
+   * within 0.9..1.1 by default where it was); `null` when it was interrupted, had no audio, or
+   * its player (an app's own {@link ReplyPlayer}) did not report them.
+   */
+  minRate: number | null;
+  maxRate: number | null;
   /** Frames received. */
   frames: number;
   /** The last `question` text the server sent (its transcript of the user), '' if none. */

@@ -179,6 +179,8 @@ class PlaybackProcessor extends AudioWorkletProcessor {
           position: { order: ev.order, sampleOffset: ev.sampleOffset, playedMs: ev.playedMs },
           underruns: ev.underruns,
           interrupted: ev.interrupted,
+          minRate: ev.minRate,
+          maxRate: ev.maxRate,
         });
       } else {
         this.post({ type: 'event', event: ev.type, replyId: ev.replyId, timeMs });

@@ -53,6 +53,9 @@ export type PlaybackMessage =
       position?: PlayedPosition;
       underruns?: number;
       interrupted?: boolean;
+      /** For 'ended': the slowest and fastest rates the reply played at. */
+      minRate?: number;
+      maxRate?: number;
     }
   | { type: 'stats'; stats: PlayerStats }
   /** A quiet command or ring record failed: `result` 'overflow' (queue full), or `error`. */

@@ -12,6 +12,13 @@ export interface ReplyEnd {
   playedMs: number;
   /** True when the reply was cut by `interrupt()` (or `destroy()`). */
   interrupted: boolean;
+  /**
+   * The slowest and fastest rates the reply played at: 1 and 1 where it was not time-scaled,
+   * within `jitter.minRate`..`jitter.maxRate` (0.9..1.1) where it was. The reply took about
+   * `playedMs / rate` of the context's time, for a rate between the two.
+   */
+  minRate: number;
+  maxRate: number;
 }
 
 /** Events of a {@link Player}. */

@@ -332,6 +332,8 @@ export class Player extends Emitter<PlayerEvents> {
           underruns: m.underruns ?? 0,
           playedMs: m.position?.playedMs ?? 0,
           interrupted: m.interrupted ?? false,
+          minRate: m.minRate ?? 1,
+          maxRate: m.maxRate ?? 1,
         };
         // Keep a few results for late whenEnded() calls; bounded.
         this.endedResults.set(m.replyId, end);

@@ -65,7 +65,7 @@ describe('Player on an OfflineAudioContext (sample-exact)', () => {
       for (let i = 3 * n; i < x.length; i++) expect(x[i]).toBe(0);
       // Steps: the content's own 0.02 at the seams; the fades' 0.14/44 or less.
       expect(maxStep(x)).toBeLessThan(0.021);
-      expect(await ended).toEqual({ position: { order: 3, sampleOffset: n, playedMs: 30 }, underruns: 0, playedMs: 30, interrupted: false });
+      expect(await ended).toEqual({ position: { order: 3, sampleOffset: n, playedMs: 30 }, underruns: 0, playedMs: 30, interrupted: false, minRate: 1, maxRate: 1 });
       expect(events.map((e) => e.type)).toEqual(['audio-start', 'ended']);
     });
   }

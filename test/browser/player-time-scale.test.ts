@@ -51,21 +51,27 @@ describe('Player on an OfflineAudioContext: time-scaling (the default adaptive p
     await Promise.all(fed);
     await new Promise((r) => setTimeout(r, 50)); // events posted in the last quanta
     // Every source sample was played, none twice in the count, and nothing ran dry.
-    expect(await ended).toEqual({
+    const end = await ended;
+    expect(end).toMatchObject({
       position: { order: FRAMES, sampleOffset: N, playedMs: (FRAMES * N * 1000) / RATE },
       underruns: 0,
       playedMs: (FRAMES * N * 1000) / RATE,
       interrupted: false,
     });
+    // The rates it reports: slower than 1 at some point, within 0.9..1.1.
+    expect(end.minRate).toBeGreaterThanOrEqual(0.9);
+    expect(end.minRate).toBeLessThan(1);
+    expect(end.maxRate).toBeGreaterThanOrEqual(1);
+    expect(end.maxRate).toBeLessThanOrEqual(1.1);
     expect(events).toEqual(['audio-start', 'ended']);
     // The sound: from the first to the last sample above 1e-3.
     const { first, last, maxStep } = soundSpan(x);
     const span = last - first + 1;
     // Stretched: not a rate-1 copy of the 40960 source samples (a splice moves the output by at
-    // least the shortest period, 2.5 ms = 120 samples), and within what rates of 0.9..1.1 allow.
+    // least the shortest period, 2.5 ms = 120 samples), and within what the reported rates allow.
     expect(Math.abs(span - FRAMES * N)).toBeGreaterThanOrEqual(120);
-    expect(span).toBeGreaterThanOrEqual((FRAMES * N) / 1.1);
-    expect(span).toBeLessThanOrEqual((FRAMES * N) / 0.9);
+    expect(span).toBeGreaterThanOrEqual((FRAMES * N) / end.maxRate);
+    expect(span).toBeLessThanOrEqual((FRAMES * N) / end.minRate);
     // Started early: once 40% of the cold target (150 ms) was queued, the third frame at quantum
     // 16 (on the context clock), long before 150 ms of audio could have come in real time.
     expect(startMs).toBe((16 * Q * 1000) / RATE);
@@ -117,7 +123,11 @@ describe('Player in a real-time AudioContext: time-scaling a reply that comes at
       // Once each, give or take one at each fade edge (start, end, two per underrun: at rate 1 a
       // queue fed at 0.8x runs dry near the end). Measured: 351-352, with 0-1 underruns.
       expect(Math.abs(periods - 352), `${periods} periods, ${end.underruns} underruns`).toBeLessThanOrEqual(2 + 2 * end.underruns);
+      expect([end.minRate, end.maxRate]).toEqual([1, 1]);
     } else {
+      // No more periods than the slowest reported rate can add, nor fewer than the fastest leaves.
+      expect(periods).toBeLessThanOrEqual(352 / end.minRate + 2);
+      expect(periods).toBeGreaterThanOrEqual(352 / end.maxRate - 2 - 2 * end.underruns);
       // Played slower (0.9x: up to 1 period in 10 added) for most of the reply, at most 10% faster
       // at its end: at least 10 periods (23 ms) more than the source.
       // Measured: 34-38 more in each engine, with 0-2 underruns.

@@ -89,7 +89,7 @@ describe('Reply: interrupt and abort', () => {
     expect(s.signal()!.aborted).toBe(true);
     expect(s.player.calls.at(-1)).toBe('interrupt');
     const summary = await s.reply.done;
-    expect(summary).toMatchObject({ interrupted: true, position, playedMs: 25, frames: 2 });
+    expect(summary).toMatchObject({ interrupted: true, position, playedMs: 25, frames: 2, minRate: null, maxRate: null });
     await s.collected;
     expect(s.events.at(-1)).toEqual({ type: 'end', summary });
     // Late bytes, late player events and a second interrupt change nothing.

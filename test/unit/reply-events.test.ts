@@ -46,6 +46,8 @@ describe('Reply: a streamed audio answer', () => {
       firstAudioMs: 45,
       playedMs: 60,
       underruns: 0,
+      minRate: null, // this player reports no rates, as an app's own may not
+      maxRate: null,
       frames: 4,
       question: 'what is the weather?',
       answer: 'part 1. part 2. part 3. ',
@@ -71,8 +73,9 @@ describe('Reply: a streamed audio answer', () => {
     expect(s.events.slice(-2).map(brief)).toEqual(['resume', 'text c']);
     s.feed.close();
     await settle();
-    s.player.finish(1, { playedMs: 60, underruns: 1 });
-    expect((await s.reply.done).underruns).toBe(1);
+    s.player.finish(1, { playedMs: 60, underruns: 1, minRate: 0.9, maxRate: 1.05 });
+    // The player's figures at the end: the underrun, and the rates the time-scaler played at.
+    expect(await s.reply.done).toMatchObject({ underruns: 1, minRate: 0.9, maxRate: 1.05 });
   });
 
   it('passes url and extra header fields as data, plays a duplicate order once', async () => {

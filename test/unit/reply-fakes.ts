@@ -74,11 +74,14 @@ export function feedResponse(init: { status?: number; contentType?: string; stat
   };
 }
 
+/** What a fake reply reports at its end; without rates, like an app's own player. */
+type Figures = { playedMs: number; underruns: number; minRate?: number; maxRate?: number };
+
 interface FakeReply {
   frames: { order: number; sampleRate: number; samples: number; first: number }[];
   ended: boolean;
-  finish: (r: { playedMs: number; underruns: number }) => void;
-  whenEnded: Promise<{ playedMs: number; underruns: number }>;
+  finish: (r: Figures) => void;
+  whenEnded: Promise<Figures>;
 }
 
 /**
@@ -99,13 +102,13 @@ export class FakePlayer implements ReplyPlayer {
    */
   constructor(
     private readonly mode: 'manual' | 'auto' = 'manual',
-    private readonly autoFigures?: { playedMs: number; underruns: number },
+    private readonly autoFigures?: Figures,
   ) {}
 
   startReply(): number {
     const id = this.nextId++;
     let finish!: FakeReply['finish'];
-    const whenEnded = new Promise<{ playedMs: number; underruns: number }>((r) => (finish = r));
+    const whenEnded = new Promise<Figures>((r) => (finish = r));
     this.replies.set(id, { frames: [], ended: false, finish, whenEnded });
     this.calls.push(`start ${id}`);
     return id;
@@ -138,7 +141,7 @@ export class FakePlayer implements ReplyPlayer {
     for (const l of [...(this.listeners.get(event) ?? [])]) l(payload);
   }
   /** Ends reply `id` as if its last sample played; playedMs defaults to the sum of its frames. */
-  finish(id: number, figures?: { playedMs: number; underruns: number }): void {
+  finish(id: number, figures?: Figures): void {
     const r = this.replies.get(id)!;
     const playedMs = r.frames.reduce((ms, f) => ms + (f.samples / f.sampleRate) * 1000, 0);
     r.finish(figures ?? { playedMs, underruns: 0 });
