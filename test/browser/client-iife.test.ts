@@ -42,8 +42,11 @@ describe('the client snippet from the IIFE global', () => {
     expect(heard).toEqual(['what is the weather?']);
     expect(shown).toEqual(Array.from({ length: 10 }, (_, i) => `part ${i + 1}. `));
     expect(Object.keys(summary).sort()).toEqual(
-      ['answer', 'firstAudioMs', 'firstByteMs', 'frames', 'interrupted', 'playedMs', 'position', 'question', 'underruns'].sort(),
+      ['answer', 'firstAudioMs', 'firstByteMs', 'frames', 'interrupted', 'maxRate', 'minRate', 'playedMs', 'position', 'question', 'underruns'].sort(),
     );
+    // The rates the bundle's player played the reply at (played out, not interrupted: numbers).
+    expect(summary.minRate).toBeGreaterThanOrEqual(0.9);
+    expect(summary.maxRate).toBeLessThanOrEqual(1.1);
     expect(summary).toMatchObject({ frames: 11, question: 'what is the weather?', answer: shown.join(''), interrupted: false });
     expect(summary.playedMs).toBeGreaterThanOrEqual(199);
     expect(summary.firstByteMs).toBeGreaterThan(0);

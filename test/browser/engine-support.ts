@@ -108,11 +108,12 @@ export function itWhereMissing(gap: Gap, title: string, fn: () => Promise<void> 
  * Engine note 7, measured: 24 pulses (0.5 for 50 ms, 400 ms apart) through a same-context
  * MediaStream loop (destination -> source) and directly, into one worklet; returns the loop's
  * largest change of latency, ms. In WebKitGTK the latency moves in steps at random moments. With
- * the test sound server's output 2 s late to start (before engine note 10) the steps were large
- * (32 -> 122 ms within the first 1.5 s, then steady; 246 -> 258; 131 -> 168 over 4.4 s), and 8
- * pulses over 3.5 s once saw no step at all (a failed CI run); since, they are mostly a render
- * quantum each: 2.9-23 ms over 4.4 s (8 runs; a CI run's two tries both saw under 5), 17-44 ms
- * over 9.2 s (8 runs, two of them jumping by 380 ms), so the window is 9.2 s. Chromium's loop
+ * the test sound server's idle output 2 s late to start a stream the steps were large (32 -> 122
+ * ms within the first 1.5 s, then steady; 246 -> 258; 131 -> 168 over 4.4 s), and 8 pulses over
+ * 3.5 s once saw no step at all (a failed CI run); with its sinks suspended when idle (starting
+ * at once, as on a desktop: engine note 10) they are mostly a render quantum each: 2.9-23 ms over
+ * 4.4 s (8 runs; a CI run's two tries both saw under 5), 17-44 ms over 9.2 s (8 runs, two of them
+ * jumping by 380 ms), so the window is 9.2 s. Chromium's loop
  * stays at 21.6 ms and Firefox's at 0 to the sample.
  */
 async function streamLoopDriftMs(): Promise<number> {

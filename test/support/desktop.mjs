@@ -82,13 +82,13 @@ export async function startSoundServer() {
   const before = { sink: pactl('get-default-sink').out, source: pactl('get-default-source').out };
   // (The output first: with it loaded after the microphones, the first pacat's stream was found
   // playing into it instead.) Engines list the output's monitor as an input too, first.
+  // Not suspended when idle (module-suspend-on-idle), though a desktop's sound server is: an idle
+  // null sink renders on a 2 s timer, so each stream that joins it (every AudioContext Firefox
+  // starts or resumes, every microphone it opens) begins 1.7-2 s late, some 150 s of Firefox's
+  // 400 in CI. Starting at once, Firefox's input has holes (engine note 10) that fail the
+  // microphone tests' level and frequency checks now and then, WebKit's page crashed in 2 of 3
+  // CI runs (note 6) and its MediaStream loop drifted less than its probe looked for (note 7).
   load('module-null-sink', 'sink_name=talstream-out', 'sink_properties=device.description=talstream-out');
-  // An idle null sink renders on a 2 s timer, and a stream that joins it waits for that timer's
-  // next tick: every AudioContext Firefox started or resumed here, and every microphone it opened,
-  // began 1.7-2 s late (measured), some 150 s of Firefox's 400 in CI. Suspended when idle, as a
-  // desktop's sound server does, the sink starts at once when a stream joins. (Not just a quirk of
-  // speed: with the output late, Firefox's start-up holes in the input were hidden, engine note 10.)
-  if (!/module-suspend-on-idle/.test(pactl('list', 'short', 'modules').out)) load('module-suspend-on-idle', 'timeout=0');
   const feeders = [];
   for (const name of MIC_SINKS) {
     load('module-null-sink', `sink_name=${name}`, `rate=${MIC_RATE}`, 'channels=1', `sink_properties=device.description=${name}`);
