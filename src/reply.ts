@@ -89,7 +89,8 @@ export class Reply implements AsyncIterable<ReplyEvent> {
   private underruns = 0;
   private playedMs = 0;
   /** The rates the player reported at the reply's end (played out, not interrupted). */
-  private rates: { min: number; max: number } | null = null;
+  private minRate: number | null = null;
+  private maxRate: number | null = null;
   /** The last frame handed to the player: where a fully played reply stands. */
   private lastQueued: { order: number; samples: number } = { order: 0, samples: 0 };
   private question = '';
@@ -340,7 +341,8 @@ export class Reply implements AsyncIterable<ReplyEvent> {
     if (this.stopping) return;
     this.playedMs = ended.playedMs;
     this.underruns = Math.max(this.underruns, ended.underruns);
-    if (ended.minRate !== undefined && ended.maxRate !== undefined) this.rates = { min: ended.minRate, max: ended.maxRate };
+    this.minRate = ended.minRate ?? null;
+    this.maxRate = ended.maxRate ?? null;
     this.captions.flush();
   }
 
@@ -367,8 +369,8 @@ export class Reply implements AsyncIterable<ReplyEvent> {
       firstAudioMs: this.audioStartAt === null || this.firstByteAt === null ? null : this.audioStartAt - this.firstByteAt,
       playedMs: this.playedMs,
       underruns: this.underruns,
-      minRate: interrupted ? null : (this.rates?.min ?? null),
-      maxRate: interrupted ? null : (this.rates?.max ?? null),
+      minRate: interrupted ? null : this.minRate,
+      maxRate: interrupted ? null : this.maxRate,
       frames: this.frames,
       question: this.question,
       answer: this.answers.join(''),

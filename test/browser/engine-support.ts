@@ -113,8 +113,8 @@ export function itWhereMissing(gap: Gap, title: string, fn: () => Promise<void> 
  * 3.5 s once saw no step at all (a failed CI run); with its sinks suspended when idle (starting
  * at once, as on a desktop: engine note 10) they are mostly a render quantum each: 2.9-23 ms over
  * 4.4 s (8 runs; a CI run's two tries both saw under 5), 17-44 ms over 9.2 s (8 runs, two of them
- * jumping by 380 ms), so the window is 9.2 s. Chromium's loop
- * stays at 21.6 ms and Firefox's at 0 to the sample.
+ * jumping by 380 ms), so the window is 9.2 s. Chromium's loop stays at 21.6 ms and Firefox's at 0
+ * to the sample.
  */
 async function streamLoopDriftMs(): Promise<number> {
   const ctx = new AudioContext();

@@ -74,8 +74,8 @@ export function feedResponse(init: { status?: number; contentType?: string; stat
   };
 }
 
-/** What a fake reply reports at its end; without rates, like an app's own player. */
-type Figures = { playedMs: number; underruns: number; minRate?: number; maxRate?: number };
+/** What a fake reply reports at its end (by default without rates, like an app's own player). */
+type Figures = Awaited<ReturnType<ReplyPlayer['whenEnded']>>;
 
 interface FakeReply {
   frames: { order: number; sampleRate: number; samples: number; first: number }[];
